@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright: dynamic_secrets.vault contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The module boundary: build the AnsibleModule, run, map typed errors to fail_json."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._client import (
+    HAS_HVAC,
+    HVAC_IMPORT_ERROR,
+    argspec,
+    connect,
+)
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import VaultModuleError
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import converge
+
+
+def new_module(options, **kwargs):
+    """AnsibleModule with the common options plus ``options``; fails early without hvac."""
+    module = AnsibleModule(argument_spec=argspec(**options), **kwargs)
+    if not HAS_HVAC:
+        module.fail_json(msg=missing_required_lib("hvac"), exception=str(HVAC_IMPORT_ERROR))
+    return module
+
+
+def fail(module, exc):
+    result = dict(msg=exc.message)
+    if exc.path:
+        result["path"] = exc.path
+    if exc.field:
+        result["field"] = exc.field
+    module.fail_json(**result)
+
+
+def run(module, body, prepare=None):
+    """Call ``body(client)`` and exit with its result; typed errors become fail_json.
+
+    ``prepare()`` validates the input before anything talks to Vault.
+    """
+    try:
+        if prepare is not None:
+            prepare()
+        client = connect(module.params)
+        result = body(client)
+    except VaultModuleError as exc:
+        fail(module, exc)
+    except Exception as exc:  # pylint: disable=broad-except
+        module.fail_json(msg="Unexpected error: %s: %s" % (exc.__class__.__name__, exc),
+                         exception=traceback.format_exc())
+    module.exit_json(**result)
+
+
+def run_resource(resource, after=None, **kwargs):
+    """The whole life of a module that converges one Resource.
+
+    ``after(module, client, result)`` runs once the object has converged
+    (for example to rotate a root credential); it may update ``result``.
+    """
+    module = new_module(resource.options, supports_check_mode=True, **kwargs)
+
+    def prepare():
+        resource.desired(module.params, resource.path(module.params))
+
+    def body(client):
+        result = converge(client, resource, module.params, check_mode=module.check_mode,
+                          want_diff=module._diff)
+        if after is not None:
+            after(module, client, result)
+        return result
+
+    run(module, body, prepare)

@@ -1,0 +1,229 @@
+# -*- coding: utf-8 -*-
+# Copyright: dynamic_secrets.vault contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Every Vault object type this collection manages, defined once.
+
+Each definition holds the module options (argument spec), the Vault path, the
+fields with their normalisers and read-back names, and the write-only fields.
+The modules in plugins/modules are thin wrappers around these definitions.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import VaultInputError
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import Field, Mount, Resource
+
+STATE = dict(type="str", default="present", choices=["present", "absent"])
+UPDATE_MODE = dict(type="str", default="on_create", no_log=False, choices=["on_create", "always"])
+
+
+def _db_path(kind):
+    return lambda p: "%s/%s/%s" % (p["mount_point"].strip("/"), kind, p["name"])
+
+
+def _check_name(field):
+    def check(params, path):
+        value = params.get(field) or ""
+        if not value.strip() or "/" in value:
+            raise VaultInputError(field, path, "must be a non-empty name without '/'")
+    return check
+
+
+def _connection_details(name):
+    return ("connection_details", name)
+
+
+DB_CONNECTION = Resource(
+    label="database connection",
+    path=_db_path("config"),
+    mount=Mount("secrets", "database"),
+    merge_on_write=True,
+    error_field="connection_url",
+    validate=_check_name("name"),
+    options=dict(
+        name=dict(type="str", required=True),
+        mount_point=dict(type="str", default="database"),
+        plugin_name=dict(type="str", default="postgresql-database-plugin"),
+        connection_url=dict(type="str"),
+        username=dict(type="str"),
+        password=dict(type="str", no_log=True),
+        update_password=UPDATE_MODE,
+        allowed_roles=dict(type="list", elements="str"),
+        verify_connection=dict(type="bool", default=True),
+        password_authentication=dict(type="str", no_log=False, choices=["password", "scram-sha-256"]),
+        username_template=dict(type="str"),
+        max_open_connections=dict(type="int"),
+        max_idle_connections=dict(type="int"),
+        max_connection_lifetime=dict(type="raw"),
+        root_rotation_statements=dict(type="list", elements="str"),
+        rotate_root=dict(type="bool", default=False),
+        state=STATE,
+    ),
+    fields=[
+        Field("plugin_name"),
+        Field("connection_url", read_path=_connection_details("connection_url")),
+        Field("username", read_path=_connection_details("username")),
+        Field("password", write_only=True, update_option="update_password"),
+        Field("allowed_roles", kind="set"),
+        Field("verify_connection", kind="bool", compare=False),
+        Field("password_authentication", read_path=_connection_details("password_authentication")),
+        Field("username_template", read_path=_connection_details("username_template")),
+        Field("max_open_connections", kind="int", read_path=_connection_details("max_open_connections")),
+        Field("max_idle_connections", kind="int", read_path=_connection_details("max_idle_connections")),
+        Field("max_connection_lifetime", kind="ttl", read_path=_connection_details("max_connection_lifetime")),
+        Field("root_rotation_statements", kind="statements",
+              read_path=("root_credentials_rotate_statements",)),
+    ],
+)
+
+
+def _check_db_role(params, path):
+    _check_name("name")(params, path)
+    if params.get("default_ttl") is not None and params.get("max_ttl") is not None:
+        from ansible_collections.dynamic_secrets.vault.plugins.module_utils._normalize import ttl_seconds
+        default, maximum = ttl_seconds(params["default_ttl"]), ttl_seconds(params["max_ttl"])
+        if maximum and default > maximum:
+            raise VaultInputError("default_ttl", path, "default_ttl (%ss) is longer than max_ttl (%ss)"
+                                  % (default, maximum))
+
+
+DB_ROLE = Resource(
+    label="database role",
+    path=_db_path("roles"),
+    merge_on_write=True,
+    error_field="creation_statements",
+    validate=_check_db_role,
+    options=dict(
+        name=dict(type="str", required=True),
+        mount_point=dict(type="str", default="database"),
+        db_name=dict(type="str"),
+        creation_statements=dict(type="list", elements="str"),
+        revocation_statements=dict(type="list", elements="str"),
+        rollback_statements=dict(type="list", elements="str"),
+        renew_statements=dict(type="list", elements="str"),
+        default_ttl=dict(type="raw"),
+        max_ttl=dict(type="raw"),
+        credential_type=dict(type="str", choices=["password", "rsa_private_key", "client_certificate"]),
+        state=STATE,
+    ),
+    fields=[
+        Field("db_name"),
+        Field("creation_statements", kind="statements"),
+        Field("revocation_statements", kind="statements"),
+        Field("rollback_statements", kind="statements"),
+        Field("renew_statements", kind="statements"),
+        Field("default_ttl", kind="ttl"),
+        Field("max_ttl", kind="ttl"),
+        Field("credential_type"),
+    ],
+)
+
+
+def _check_policy(params, path):
+    _check_name("name")(params, path)
+    text = params.get("policy")
+    if params.get("state") == "absent" or text is None:
+        return
+    if not text.strip():
+        raise VaultInputError("policy", path, "the policy text is empty")
+    depth = 0
+    in_string = False
+    escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+            continue
+        if char == '"':
+            in_string = True
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth < 0:
+                break
+    if in_string or depth != 0:
+        raise VaultInputError("policy", path, "the HCL is not well formed (unbalanced braces or quotes)")
+
+
+POLICY = Resource(
+    label="ACL policy",
+    path=lambda p: "sys/policies/acl/%s" % p["name"],
+    merge_on_write=False,
+    error_field="policy",
+    validate=_check_policy,
+    options=dict(
+        name=dict(type="str", required=True),
+        policy=dict(type="str"),
+        state=STATE,
+    ),
+    fields=[Field("policy", kind="text", raw_wire=True)],
+)
+
+
+K8S_AUTH = Resource(
+    label="Kubernetes auth configuration",
+    path=lambda p: "auth/%s/config" % p["mount_point"].strip("/"),
+    mount=Mount("auth", "kubernetes"),
+    merge_on_write=False,
+    absent_disables_mount=True,
+    error_field="kubernetes_host",
+    options=dict(
+        mount_point=dict(type="str", default="kubernetes"),
+        kubernetes_host=dict(type="str"),
+        kubernetes_ca_cert=dict(type="str"),
+        token_reviewer_jwt=dict(type="str", no_log=True),
+        update_token_reviewer_jwt=UPDATE_MODE,
+        issuer=dict(type="str"),
+        disable_iss_validation=dict(type="bool"),
+        disable_local_ca_jwt=dict(type="bool"),
+        pem_keys=dict(type="list", elements="str"),
+        state=STATE,
+    ),
+    fields=[
+        Field("kubernetes_host"),
+        Field("kubernetes_ca_cert", kind="text", raw_wire=True),
+        Field("token_reviewer_jwt", write_only=True, update_option="update_token_reviewer_jwt",
+              set_flag="token_reviewer_jwt_set"),
+        Field("issuer"),
+        Field("disable_iss_validation", kind="bool"),
+        Field("disable_local_ca_jwt", kind="bool"),
+        Field("pem_keys", kind="list"),
+    ],
+)
+
+
+K8S_AUTH_ROLE = Resource(
+    label="Kubernetes auth role",
+    path=lambda p: "auth/%s/role/%s" % (p["mount_point"].strip("/"), p["name"]),
+    merge_on_write=True,
+    error_field="bound_service_account_names",
+    validate=_check_name("name"),
+    options=dict(
+        name=dict(type="str", required=True),
+        mount_point=dict(type="str", default="kubernetes"),
+        bound_service_account_names=dict(type="list", elements="str"),
+        bound_service_account_namespaces=dict(type="list", elements="str"),
+        audience=dict(type="str"),
+        alias_name_source=dict(type="str", choices=["serviceaccount_uid", "serviceaccount_name"]),
+        token_policies=dict(type="list", elements="str", aliases=["policies"]),
+        token_ttl=dict(type="raw", aliases=["ttl"]),
+        token_max_ttl=dict(type="raw"),
+        state=STATE,
+    ),
+    fields=[
+        Field("bound_service_account_names", kind="set"),
+        Field("bound_service_account_namespaces", kind="set"),
+        Field("audience"),
+        Field("alias_name_source"),
+        Field("token_policies", kind="set"),
+        Field("token_ttl", kind="ttl"),
+        Field("token_max_ttl", kind="ttl"),
+    ],
+)

@@ -1,0 +1,127 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: dynamic_secrets.vault contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: vault_db_credentials
+short_description: Issue dynamic database credentials from Vault or OpenBao
+version_added: 0.1.0
+description:
+  - Reads C(<mount_point>/creds/<role>), which makes Vault create a new database login with a lease.
+  - Each run issues a new login, so the task reports C(changed=true); add C(changed_when) if your play
+    treats it as a read. In check mode nothing is issued.
+  - The result holds the password. Set C(no_log) on the task.
+author:
+  - dynamic_secrets.vault contributors
+extends_documentation_fragment:
+  - dynamic_secrets.vault.connection
+attributes:
+  check_mode:
+    support: full
+    details: Reports C(changed=true) and issues nothing; the credential fields are then absent.
+  diff_mode:
+    support: none
+  action_group:
+    support: full
+    membership:
+      - dynamic_secrets.vault.vault
+options:
+  role:
+    description: Database role to issue credentials for.
+    type: str
+    required: true
+  mount_point:
+    description: Where the database secrets engine is mounted.
+    type: str
+    default: database
+"""
+
+EXAMPLES = r"""
+- name: Get a short-lived read-only login
+  dynamic_secrets.vault.vault_db_credentials:
+    role: webapp-readonly
+  register: creds
+  no_log: true
+
+- name: Use it
+  community.postgresql.postgresql_query:
+    login_host: db.example.com
+    login_user: "{{ creds.username }}"
+    login_password: "{{ creds.password }}"
+    db: appdb
+    query: SELECT count(*) FROM items
+  no_log: true
+"""
+
+RETURN = r"""
+path:
+  description: The Vault path read.
+  returned: always
+  type: str
+  sample: database/creds/webapp-readonly
+username:
+  description: The database login Vault created.
+  returned: success and not check mode
+  type: str
+password:
+  description: Its password.
+  returned: success and not check mode
+  type: str
+lease_id:
+  description: Lease of the login; revoke it with M(dynamic_secrets.vault.vault_lease).
+  returned: success and not check mode
+  type: str
+  sample: database/creds/webapp-readonly/3yvGzGyCCWF5yHmiagqNcqGd
+lease_duration:
+  description: Seconds until the login expires unless renewed.
+  returned: success and not check mode
+  type: int
+  sample: 3600
+renewable:
+  description: Whether the lease can be renewed.
+  returned: success and not check mode
+  type: bool
+"""
+
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import VaultModuleError, vault_errors
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._module import new_module, run
+
+
+def main():
+    module = new_module(
+        dict(
+            role=dict(type="str", required=True),
+            mount_point=dict(type="str", default="database"),
+        ),
+        supports_check_mode=True,
+    )
+    path = "%s/creds/%s" % (module.params["mount_point"].strip("/"), module.params["role"])
+
+    def body(client):
+        result = dict(changed=True, path=path)
+        if module.check_mode:
+            return result
+        with vault_errors("read", path):
+            response = client.read(path)
+        if not response or not response.get("data"):
+            raise VaultModuleError("Vault returned no credentials at %s: does the role exist?" % path, path=path)
+        data = response["data"]
+        result.update(
+            username=data.get("username"),
+            password=data.get("password"),
+            lease_id=response.get("lease_id"),
+            lease_duration=response.get("lease_duration"),
+            renewable=response.get("renewable"),
+        )
+        return result
+
+    run(module, body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: dynamic_secrets.vault contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: vault_db_role
+short_description: Manage a dynamic database role in Vault or OpenBao
+version_added: 0.1.0
+description:
+  - Converges C(<mount_point>/roles/<name>), the recipe Vault follows to create a database login
+    each time someone reads C(<mount_point>/creds/<name>).
+  - Only the options you set are compared. A statement string equals a one-item list; TTLs compare in
+    seconds (V(1h) == V(3600)).
+author:
+  - dynamic_secrets.vault contributors
+extends_documentation_fragment:
+  - dynamic_secrets.vault.connection
+  - dynamic_secrets.vault.connection.attributes
+options:
+  name:
+    description: Role name, the last part of C(<mount_point>/roles/<name>).
+    type: str
+    required: true
+  mount_point:
+    description: Where the database secrets engine is mounted.
+    type: str
+    default: database
+  db_name:
+    description: Name of the connection (M(dynamic_secrets.vault.vault_db_connection)) this role uses.
+    type: str
+  creation_statements:
+    description:
+      - SQL run to create the login. Vault fills C({{name}}), C({{password}}) and C({{expiration}});
+        protect them from Jinja with C(!unsafe) or C({% raw %}).
+    type: list
+    elements: str
+  revocation_statements:
+    description: SQL run when the lease is revoked or expires.
+    type: list
+    elements: str
+  rollback_statements:
+    description: SQL run when creation fails half way.
+    type: list
+    elements: str
+  renew_statements:
+    description: SQL run when the lease is renewed.
+    type: list
+    elements: str
+  default_ttl:
+    description: Lease TTL of issued credentials, seconds or a duration string such as V(1h).
+    type: raw
+  max_ttl:
+    description: Longest a lease can be renewed to, seconds or a duration string such as V(24h).
+    type: raw
+  credential_type:
+    description: Kind of credential the role issues.
+    type: str
+    choices: [password, rsa_private_key, client_certificate]
+  state:
+    description: V(present) creates or updates the role, V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+"""
+
+EXAMPLES = r"""
+- name: Read-only role from the runbook
+  dynamic_secrets.vault.vault_db_role:
+    name: webapp-readonly
+    db_name: appdb
+    default_ttl: 1h
+    max_ttl: 24h
+    creation_statements: !unsafe
+      - CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';
+      - GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{{name}}";
+    revocation_statements: !unsafe
+      - DROP ROLE IF EXISTS "{{name}}";
+
+- name: Read-write role, statements kept in raw blocks
+  dynamic_secrets.vault.vault_db_role:
+    name: webapp-readwrite
+    db_name: appdb
+    default_ttl: 3600
+    max_ttl: 86400
+    creation_statements:
+      - "{% raw %}CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';{% endraw %}"
+      - "{% raw %}GRANT USAGE ON SCHEMA public TO \"{{name}}\";{% endraw %}"
+      - "{% raw %}GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \"{{name}}\";{% endraw %}"
+"""
+
+RETURN = r"""
+path:
+  description: The Vault path of the role.
+  returned: always
+  type: str
+  sample: database/roles/webapp-readonly
+action:
+  description: What the task did or, in check mode, would do.
+  returned: always
+  type: str
+  sample: none
+"""
+
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._module import run_resource
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._resources import DB_ROLE
+
+
+def main():
+    run_resource(DB_ROLE, required_if=[("state", "present", ("db_name", "creation_statements"))])
+
+
+if __name__ == "__main__":
+    main()

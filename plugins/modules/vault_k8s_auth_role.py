@@ -1,0 +1,100 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: dynamic_secrets.vault contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: vault_k8s_auth_role
+short_description: Manage a Kubernetes auth role in Vault or OpenBao
+version_added: 0.1.0
+description:
+  - Converges C(auth/<mount_point>/role/<name>), which maps ServiceAccounts to Vault policies.
+  - Name, namespace and policy lists are compared as sets; TTLs in seconds.
+author:
+  - dynamic_secrets.vault contributors
+extends_documentation_fragment:
+  - dynamic_secrets.vault.connection
+  - dynamic_secrets.vault.connection.attributes
+options:
+  name:
+    description: Role name; pods log in with it.
+    type: str
+    required: true
+  mount_point:
+    description: Where the kubernetes auth method is enabled.
+    type: str
+    default: kubernetes
+  bound_service_account_names:
+    description: ServiceAccount names allowed to log in. Required with O(state=present).
+    type: list
+    elements: str
+  bound_service_account_namespaces:
+    description: Namespaces those ServiceAccounts may live in. Required with O(state=present).
+    type: list
+    elements: str
+  audience:
+    description: Required C(aud) claim of the ServiceAccount token.
+    type: str
+  alias_name_source:
+    description: What the identity alias is named after.
+    type: str
+    choices: [serviceaccount_uid, serviceaccount_name]
+  token_policies:
+    description: Policies of the tokens this role issues.
+    type: list
+    elements: str
+    aliases: [policies]
+  token_ttl:
+    description: TTL of issued tokens, seconds or a duration string such as V(24h).
+    type: raw
+    aliases: [ttl]
+  token_max_ttl:
+    description: Maximum TTL of issued tokens.
+    type: raw
+  state:
+    description: V(present) creates or updates the role, V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+"""
+
+EXAMPLES = r"""
+- name: The runbook's webapp role
+  dynamic_secrets.vault.vault_k8s_auth_role:
+    name: webapp
+    bound_service_account_names: [webapp-sa]
+    bound_service_account_namespaces: [default]
+    token_policies: [webapp-policy]
+    token_ttl: 24h
+"""
+
+RETURN = r"""
+path:
+  description: The Vault path of the role.
+  returned: always
+  type: str
+  sample: auth/kubernetes/role/webapp
+action:
+  description: What the task did or, in check mode, would do.
+  returned: always
+  type: str
+  sample: create
+"""
+
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._module import run_resource
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._resources import K8S_AUTH_ROLE
+
+
+def main():
+    run_resource(
+        K8S_AUTH_ROLE,
+        required_if=[("state", "present", ("bound_service_account_names", "bound_service_account_namespaces"))],
+    )
+
+
+if __name__ == "__main__":
+    main()
