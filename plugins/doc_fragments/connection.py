@@ -89,12 +89,15 @@ notes:
     ATTRIBUTES = r"""
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Reads the object and reports what would change; writes nothing.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Returns C(diff.before) and C(diff.after) of the options you set; write-only secrets show as C(********).
   action_group:
+    description: Use C(group/dynamic_secrets.vault.vault) in C(module_defaults) to set defaults for this module.
     support: full
     membership:
       - dynamic_secrets.vault.vault

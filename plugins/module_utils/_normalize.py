@@ -75,7 +75,7 @@ def to_list(value):
         return []
     if isinstance(value, string_types):
         return [value]
-    return [item for item in value]
+    return list(value)
 
 
 def to_set(value):

@@ -183,7 +183,7 @@ K8S_AUTH = Resource(
         issuer=dict(type="str"),
         disable_iss_validation=dict(type="bool"),
         disable_local_ca_jwt=dict(type="bool"),
-        pem_keys=dict(type="list", elements="str"),
+        pem_keys=dict(type="list", elements="str", no_log=False),
         state=STATE,
     ),
     fields=[
@@ -212,9 +212,9 @@ K8S_AUTH_ROLE = Resource(
         bound_service_account_namespaces=dict(type="list", elements="str"),
         audience=dict(type="str"),
         alias_name_source=dict(type="str", choices=["serviceaccount_uid", "serviceaccount_name"]),
-        token_policies=dict(type="list", elements="str", aliases=["policies"]),
-        token_ttl=dict(type="raw", aliases=["ttl"]),
-        token_max_ttl=dict(type="raw"),
+        token_policies=dict(type="list", elements="str", no_log=False, aliases=["policies"]),
+        token_ttl=dict(type="raw", no_log=False, aliases=["ttl"]),
+        token_max_ttl=dict(type="raw", no_log=False),
         state=STATE,
     ),
     fields=[

@@ -20,7 +20,7 @@ description:
   - Only the options you set are compared. TTL strings and seconds compare equal (V(30s) == V(30)),
     O(allowed_roles) is compared as a set.
 author:
-  - dynamic_secrets.vault contributors
+  - dynamic_secrets.vault maintainers (@dynamic-secrets)
 extends_documentation_fragment:
   - dynamic_secrets.vault.connection
   - dynamic_secrets.vault.connection.attributes

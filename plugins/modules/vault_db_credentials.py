@@ -17,16 +17,19 @@ description:
     treats it as a read. In check mode nothing is issued.
   - The result holds the password. Set C(no_log) on the task.
 author:
-  - dynamic_secrets.vault contributors
+  - dynamic_secrets.vault maintainers (@dynamic-secrets)
 extends_documentation_fragment:
   - dynamic_secrets.vault.connection
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Reports C(changed=true) and issues nothing; the credential fields are then absent.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   action_group:
+    description: Use C(group/dynamic_secrets.vault.vault) in C(module_defaults) to set defaults for this module.
     support: full
     membership:
       - dynamic_secrets.vault.vault

@@ -17,7 +17,7 @@ description:
   - Only the options you set are compared. A statement string equals a one-item list; TTLs compare in
     seconds (V(1h) == V(3600)).
 author:
-  - dynamic_secrets.vault contributors
+  - dynamic_secrets.vault maintainers (@dynamic-secrets)
 extends_documentation_fragment:
   - dynamic_secrets.vault.connection
   - dynamic_secrets.vault.connection.attributes

@@ -19,7 +19,7 @@ description:
   - Vault replaces this configuration on every write; options you leave out go back to Vault's defaults.
     Set every option you care about in the same task.
 author:
-  - dynamic_secrets.vault contributors
+  - dynamic_secrets.vault maintainers (@dynamic-secrets)
 extends_documentation_fragment:
   - dynamic_secrets.vault.connection
   - dynamic_secrets.vault.connection.attributes

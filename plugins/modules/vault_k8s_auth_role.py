@@ -15,7 +15,7 @@ description:
   - Converges C(auth/<mount_point>/role/<name>), which maps ServiceAccounts to Vault policies.
   - Name, namespace and policy lists are compared as sets; TTLs in seconds.
 author:
-  - dynamic_secrets.vault contributors
+  - dynamic_secrets.vault maintainers (@dynamic-secrets)
 extends_documentation_fragment:
   - dynamic_secrets.vault.connection
   - dynamic_secrets.vault.connection.attributes

@@ -13,20 +13,23 @@ short_description: Revoke or renew Vault or OpenBao leases
 version_added: 0.1.0
 description:
   - O(state=revoked) revokes one lease (O(lease_id)) or every lease under a path (O(prefix)), which for
-    database credentials drops the database login at once. A lease that no longer exists is not an
-    error: the task reports C(changed=false).
+    database credentials drops the database login at once.
+  - A lease that no longer exists (expired or already revoked) is not an error; the task reports C(changed=false).
   - O(state=renewed) extends a lease by O(increment) (each renewal is a change).
 author:
-  - dynamic_secrets.vault contributors
+  - dynamic_secrets.vault maintainers (@dynamic-secrets)
 extends_documentation_fragment:
   - dynamic_secrets.vault.connection
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Looks the lease up and reports whether it would be revoked or renewed.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   action_group:
+    description: Use C(group/dynamic_secrets.vault.vault) in C(module_defaults) to set defaults for this module.
     support: full
     membership:
       - dynamic_secrets.vault.vault

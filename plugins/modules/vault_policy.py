@@ -18,7 +18,7 @@ description:
   - Text with unbalanced braces or quotes is refused before anything is sent; Vault rejects any other
     parse error atomically and its message is returned.
 author:
-  - dynamic_secrets.vault contributors
+  - dynamic_secrets.vault maintainers (@dynamic-secrets)
 extends_documentation_fragment:
   - dynamic_secrets.vault.connection
   - dynamic_secrets.vault.connection.attributes
