@@ -218,12 +218,15 @@ def connect(params):
     verify = params.get("validate_certs", True)
     if verify and params.get("ca_cert"):
         verify = params["ca_cert"]
+    session = _session(params.get("retries"))
+    # hvac uses the session's own ``verify`` when it is given a session.
+    session.verify = verify
     client = hvac.Client(
         url=params.get("url") or DEFAULT_URL,
         namespace=params.get("namespace") or None,
         verify=verify,
         timeout=params.get("timeout") or 30,
-        session=_session(params.get("retries")),
+        session=session,
     )
     login_path = "auth/%s/login" % method.mount_point if method.mount_point else "auth/token/lookup-self"
     with vault_errors("log in at", login_path):

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Build the dev cluster binaries from the Go module proxy into a cache keyed by version.
+#
+# Usage: build-binaries.sh TARGET...
+#   TARGET: kube-apiserver | kube-controller-manager | etcd | vault-k8s
+# Environment:
+#   DEV_CLUSTER_CACHE_DIR       cache root (required); binaries go to $DEV_CLUSTER_CACHE_DIR/bin
+#   DEV_CLUSTER_K8S_VERSION     e.g. v1.34.4
+#   DEV_CLUSTER_ETCD_VERSION    e.g. v3.6.4
+#   DEV_CLUSTER_VAULT_K8S_VERSION  e.g. v1.6.2
+#   DEV_CLUSTER_GO              go command (default: go)
+#
+# Each binary lands at bin/<target>-<version> (written to a temporary name, then renamed);
+# an existing binary is never rebuilt.
+# Go's module, build and GOPATH caches live under the cache root, so nothing is written
+# to the user's own Go setup or to the repository (wrapper modules are copied first).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cache="${DEV_CLUSTER_CACHE_DIR:?DEV_CLUSTER_CACHE_DIR is required}"
+k8s_version="${DEV_CLUSTER_K8S_VERSION:-v1.34.4}"
+etcd_version="${DEV_CLUSTER_ETCD_VERSION:-v3.6.4}"
+vault_k8s_version="${DEV_CLUSTER_VAULT_K8S_VERSION:-v1.6.2}"
+go="${DEV_CLUSTER_GO:-go}"
+
+export GOPATH="$cache/go"
+export GOMODCACHE="$cache/go/mod"
+export GOCACHE="$cache/go/build-cache"
+# -modcacherw keeps the module cache deletable with a plain rm -rf.
+export GOFLAGS="-mod=mod -modcacherw"
+export GOTOOLCHAIN=local
+export CGO_ENABLED=0
+
+bindir="$cache/bin"
+mkdir -p "$bindir" "$GOMODCACHE" "$GOCACHE"
+
+log() { printf '%s build-binaries: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# Copy a wrapper module into a fresh scratch directory under the cache; sets $workdir.
+workdir_for() {
+    mkdir -p "$cache/go/work"
+    workdir="$(mktemp -d "$cache/go/work/$1-$2.XXXXXX")"
+    scratch+=("$workdir")
+    cp -R "$here/gobuild/$1/." "$workdir/"
+}
+scratch=()
+cleanup() { [ "${#scratch[@]}" -eq 0 ] || rm -rf "${scratch[@]}"; }
+trap cleanup EXIT
+
+# Point the Kubernetes wrapper at another release: require it and replace every
+# staging module (the release's own `=> ./staging/...` lines) by v0.<minor>.<patch>.
+retarget_kubernetes() {
+    local dir="$1" version="$2" gomod staging
+    gomod="$(cd "$dir" && "$go" mod download -json "k8s.io/kubernetes@$version" \
+        | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
+    staging="v0.${version#v1.}"
+    (
+        cd "$dir"
+        for mod in $(awk '$2 == "=>" && $3 ~ /^\.\/staging\// {print $1}' "$gomod"); do
+            "$go" mod edit -replace="$mod=$mod@$staging"
+        done
+        "$go" mod edit -require="k8s.io/kubernetes@$version"
+        "$go" mod tidy
+    )
+}
+
+pinned_version() {
+    (cd "$1" && "$go" list -m -f '{{.Version}}' "$2")
+}
+
+build_kubernetes() {
+    local cmd="$1" out="$bindir/$1-$k8s_version" dir minor build_date ldflags
+    workdir_for kubernetes "$k8s_version"
+    dir="$workdir"
+    if [ "$(pinned_version "$dir" k8s.io/kubernetes)" != "$k8s_version" ]; then
+        log "retargeting the kubernetes wrapper module to $k8s_version"
+        retarget_kubernetes "$dir" "$k8s_version"
+    fi
+    minor="${k8s_version#v1.}"
+    minor="${minor%%.*}"
+    # The release's publication time keeps the binary reproducible.
+    build_date="$(cd "$dir" && "$go" list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes)"
+    ldflags="-s -w"
+    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+        ldflags+=" -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+        ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$build_date"
+    done
+    log "building $cmd $k8s_version"
+    (cd "$dir" && "$go" build -trimpath -ldflags "$ldflags" -o "$out.tmp" "k8s.io/kubernetes/cmd/$cmd")
+    mv -f "$out.tmp" "$out"
+}
+
+build_etcd() {
+    local out="$bindir/etcd-$etcd_version" dir
+    workdir_for etcd "$etcd_version"
+    dir="$workdir"
+    if [ "$(pinned_version "$dir" go.etcd.io/etcd/server/v3)" != "$etcd_version" ]; then
+        log "retargeting the etcd wrapper module to $etcd_version"
+        (cd "$dir" && "$go" mod edit -require="go.etcd.io/etcd/server/v3@$etcd_version" && "$go" mod tidy)
+    fi
+    log "building etcd $etcd_version"
+    (cd "$dir" && "$go" build -trimpath -ldflags "-s -w" -o "$out.tmp" .)
+    mv -f "$out.tmp" "$out"
+}
+
+build_vault_k8s() {
+    local out="$bindir/vault-k8s-$vault_k8s_version" dir
+    workdir_for vault-k8s "$vault_k8s_version"
+    dir="$workdir"
+    if [ "$(pinned_version "$dir" github.com/hashicorp/vault-k8s)" != "$vault_k8s_version" ]; then
+        log "retargeting the vault-k8s wrapper module to $vault_k8s_version"
+        (cd "$dir" && "$go" mod edit -require="github.com/hashicorp/vault-k8s@$vault_k8s_version" && "$go" mod tidy)
+    fi
+    log "building vault-k8s $vault_k8s_version"
+    (cd "$dir" && "$go" build -trimpath \
+        -ldflags "-s -w -X github.com/hashicorp/vault-k8s/version.Version=${vault_k8s_version#v}" \
+        -o "$out.tmp" github.com/hashicorp/vault-k8s)
+    mv -f "$out.tmp" "$out"
+}
+
+[ "$#" -gt 0 ] || { echo "usage: $0 kube-apiserver|kube-controller-manager|etcd|vault-k8s..." >&2; exit 2; }
+for target in "$@"; do
+    start=$SECONDS
+    # Concurrent runs (parallel test sessions, two playbooks) build each binary once:
+    # the second waits for the first and then finds the binary in place.
+    exec 9> "$bindir/.$target.lock"
+    flock 9
+    case "$target" in
+        kube-apiserver | kube-controller-manager)
+            [ -x "$bindir/$target-$k8s_version" ] || build_kubernetes "$target" ;;
+        etcd) [ -x "$bindir/etcd-$etcd_version" ] || build_etcd ;;
+        vault-k8s) [ -x "$bindir/vault-k8s-$vault_k8s_version" ] || build_vault_k8s ;;
+        *) echo "unknown target: $target" >&2; exit 2 ;;
+    esac
+    flock -u 9
+    log "$target ready after $((SECONDS - start))s"
+done

@@ -1,0 +1,4 @@
+pytest_plugins = [
+    "tests.integration.fixtures_servers",
+    "tests.integration.fixtures_cluster",
+]
