@@ -27,6 +27,7 @@ import base64
 import json
 import os
 import shutil
+import re
 import signal
 import socket
 import subprocess
@@ -265,6 +266,18 @@ def run_init(binary: str, cfg_path: Path, env: dict, timeout: float, log_path: P
                             + "\n".join(tail))
 
 
+USERNAME_LINE = re.compile(r'^export [A-Z_]*USERNAME="?([^"\n]*)"?$', re.MULTILINE)
+
+
+def rendered_username(path: Path) -> str | None:
+    """The login name in a rendered file, or None (the password is never read out)."""
+    try:
+        match = USERNAME_LINE.search(path.read_text(errors="replace"))
+    except OSError:
+        return None
+    return match.group(1) if match else None
+
+
 def run_sidecar(binary: str, cfg_path: Path, env: dict, seconds: float, log_path: Path,
                 files: list[Path]) -> dict:
     """Run the sidecar agent for ``seconds``; count how often each file is (re)written."""
@@ -272,6 +285,10 @@ def run_sidecar(binary: str, cfg_path: Path, env: dict, seconds: float, log_path
         return {path: path.stat().st_mtime_ns for path in files if path.exists()}
 
     renders = {str(path): 0 for path in files}
+    # Each (re)render: when (seconds after the agent started), which file and the
+    # login name it holds (a *_USERNAME export; a name, not a secret).
+    history = []
+    started = time.monotonic()
     last = stamps()
     with log_path.open("ab") as out:
         proc = subprocess.Popen([binary, "agent", f"-config={cfg_path}"], env=env, stdout=out,
@@ -284,6 +301,8 @@ def run_sidecar(binary: str, cfg_path: Path, env: dict, seconds: float, log_path
                 for path, stamp in now.items():
                     if last.get(path) != stamp:
                         renders[str(path)] += 1
+                        history.append({"at": round(time.monotonic() - started, 1), "file": path.name,
+                                        "username": rendered_username(path)})
                 last = now
         finally:
             exited_early = proc.poll() is not None
@@ -294,7 +313,7 @@ def run_sidecar(binary: str, cfg_path: Path, env: dict, seconds: float, log_path
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
-    return {"seconds": seconds, "renders": renders, "exited_early": exited_early,
+    return {"seconds": seconds, "renders": renders, "history": history, "exited_early": exited_early,
             "returncode": proc.returncode if exited_early else None, "log": str(log_path)}
 
 
