@@ -90,7 +90,7 @@ class Result:
         found = [r for n, r in self.tasks if n == name]
         if not found:
             found = [r for n, r in self.tasks if n.endswith(" : " + name)]
-        assert found, f"no task named {name!r}; tasks: {[n for n, _ in self.tasks]}\n{self.describe()}"
+        assert found, f"no task named {name!r}; tasks: {[n for n, _result in self.tasks]}\n{self.describe()}"
         assert len(found) == 1, f"{len(found)} tasks named {name!r}"
         return found[0]
 

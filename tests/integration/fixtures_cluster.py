@@ -31,7 +31,7 @@ def free_loopback_ports(count: int) -> list[int]:
     """Return ``count`` distinct TCP ports that are free on 127.0.0.1 right now."""
     sockets = []
     try:
-        for _ in range(count):
+        for _attempt in range(count):
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.bind(("127.0.0.1", 0))
             sockets.append(sock)

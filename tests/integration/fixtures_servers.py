@@ -47,7 +47,7 @@ _WRITE_OPERATIONS = {"create", "update", "delete"}
 
 def _free_port(pairs: bool = False) -> int:
     """A free TCP port on 127.0.0.1 (with ``pairs``, port+1 is free too)."""
-    for _ in range(50):
+    for _attempt in range(50):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
@@ -497,4 +497,3 @@ def playbook(openbao: OpenBao) -> Callable[..., Result]:
         return run_playbook(tasks_or_playbook, env=merged, **kwargs)
 
     return run
-

@@ -99,7 +99,7 @@ class Stack:
 
         core = self.core()
         for create, body in (
-            (lambda b: core.create_namespace(b),
+            (core.create_namespace,
              client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace))),
             (lambda b: core.create_namespaced_service_account(namespace, b),
              client.V1ServiceAccount(metadata=client.V1ObjectMeta(name=name))),

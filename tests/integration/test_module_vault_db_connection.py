@@ -174,7 +174,7 @@ def test_update_password_always_resends(openbao, vault, postgres, playbook, moun
     ev = admin_vars(postgres, mount_point, update_password="always")
     result = playbook(TASK, values=values(postgres), extra_vars=ev)
     assert result["connection"]["changed"] is True
-    for _ in range(2):
+    for _attempt in range(2):
         mark = openbao.mark()
         result = playbook(TASK, values=values(postgres), extra_vars=ev)
         assert result["connection"]["changed"] is True

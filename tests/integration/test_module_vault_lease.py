@@ -86,7 +86,7 @@ def test_renew_unknown_lease_fails(openbao, playbook, database_engine):
 def test_revoke_prefix(openbao, vault, postgres, playbook, database_engine):
     """`prefix` revokes every read-only credential and leaves read-write ones alone; check mode
     revokes nothing and a second run finds nothing to revoke."""
-    ro = [issue(vault, database_engine) for _ in range(2)]
+    ro = [issue(vault, database_engine) for _attempt in range(2)]
     rw = issue(vault, database_engine, "webapp-readwrite")
     ev = {"prefix": f"{database_engine.mount_point}/creds/webapp-readonly"}
 
@@ -94,12 +94,12 @@ def test_revoke_prefix(openbao, vault, postgres, playbook, database_engine):
     result = playbook(TASK, extra_vars=ev, check=True)
     assert result["lease"]["changed"] is True
     openbao.assert_no_writes(mark)
-    assert all(postgres.role_exists(user) for _, user, _ in ro)
+    assert all(postgres.role_exists(user) for _lease, user, _password in ro)
 
     result = playbook(TASK, extra_vars=ev)
     assert result["lease"]["changed"] is True
-    assert sorted(result["lease"]["revoked"]) == sorted(lease for lease, _, _ in ro)
-    assert not any(postgres.role_exists(user) for _, user, _ in ro)
+    assert sorted(result["lease"]["revoked"]) == sorted(lease for lease, _user, _password in ro)
+    assert not any(postgres.role_exists(user) for _lease, user, _password in ro)
     assert postgres.can_login(rw[1], rw[2])
 
     mark = openbao.mark()

@@ -57,7 +57,7 @@ TIMEOUT = 900
 
 def _free_port(pairs: bool = False) -> int:
     """A free TCP port on 127.0.0.1 (with ``pairs``, port+1 is free too)."""
-    for _ in range(50):
+    for _attempt in range(50):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
@@ -279,7 +279,7 @@ def test_env_file_is_private_and_points_at_the_server(deployment: Deployment) ->
     exported = {}
     for line in env_file.read_text().splitlines():
         if line.startswith("export "):
-            key, _, value = line[len("export "):].partition("=")
+            key, _sep, value = line[len("export "):].partition("=")
             exported[key] = value.strip("'")
     assert exported["VAULT_ADDR"] == exported["BAO_ADDR"] == deployment.vault_addr
     assert exported["VAULT_TOKEN"] == exported["BAO_TOKEN"]

@@ -56,7 +56,7 @@ retarget_kubernetes() {
     staging="v0.${version#v1.}"
     (
         cd "$dir"
-        for mod in $(awk '$2 == "=>" && $3 ~ /^\.\/staging\// {print $1}' "$gomod"); do
+        awk '$2 == "=>" && $3 ~ /^\.\/staging\// {print $1}' "$gomod" | while read -r mod; do
             "$go" mod edit -replace="$mod=$mod@$staging"
         done
         "$go" mod edit -require="k8s.io/kubernetes@$version"

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Play the kubelet for one pod that the Vault Agent Injector mutated.
 
 A cluster without a kubelet creates pods but never runs them. This runner does
@@ -58,7 +58,7 @@ def log(message: str) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--kubeconfig", default=os.environ.get("KUBECONFIG"),
                         help="admin kubeconfig (default: $KUBECONFIG, then ~/.kube/config)")
     parser.add_argument("--context", default=None, help="kubeconfig context")
