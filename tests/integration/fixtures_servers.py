@@ -45,7 +45,7 @@ _NON_MUTATING_PATHS = [
 _WRITE_OPERATIONS = {"create", "update", "delete"}
 
 
-def _free_port(pairs: bool = False) -> int:
+def free_port(pairs: bool = False) -> int:
     """A free TCP port on 127.0.0.1 (with ``pairs``, port+1 is free too)."""
     for _attempt in range(50):
         with socket.socket() as sock:
@@ -153,7 +153,7 @@ def _start_openbao(workdir: Path) -> OpenBao:
     token = "t-" + secrets.token_hex(16)
     last_error = ""
     for _attempt in range(3):
-        port = _free_port(pairs=True)  # dev mode also binds port+1 for cluster traffic
+        port = free_port(pairs=True)  # dev mode also binds port+1 for cluster traffic
         log = (workdir / "server.log").open("wb")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_"))}
         env["HOME"] = str(home)
@@ -332,7 +332,7 @@ def postgres() -> Iterator[Postgres]:
     port = 0
     started = False
     for _attempt in range(3):
-        port = _free_port()
+        port = free_port()
         try:
             _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(datadir), "-l", str(base / "server.log"),
                           "-w", "-t", "60", "-o",

@@ -17,7 +17,6 @@ import dataclasses
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -29,7 +28,7 @@ import psycopg2
 import pytest
 
 from tests.integration.ansible_runner import REPO_ROOT, Result, run_playbook
-from tests.integration.fixtures_servers import READONLY_CREATION, READWRITE_CREATION
+from tests.integration.fixtures_servers import READONLY_CREATION, READWRITE_CREATION, free_port
 
 VENV_BIN = Path(sys.executable).parent
 POD_AGENT = REPO_ROOT / "roles" / "webapp" / "files" / "pod_agent.py"
@@ -37,10 +36,6 @@ BUILD_CACHE = os.environ.get("DYNAMIC_SECRETS_CACHE") or str(Path.home() / ".cac
 EXPORT_LINE = re.compile(r'^export ([A-Z_]+)="([^"]*)"$', re.MULTILINE)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclasses.dataclass
@@ -145,7 +140,7 @@ def stack(k8s_cluster, openbao, postgres, tmp_path_factory):
         # injector
         "injector_vault_addr": openbao.addr,
         "injector_vault_auth_path": f"auth/{k8s_mount}",
-        "injector_external_port": _free_port(),
+        "injector_external_port": free_port(),
         # webapp
         "webapp_vault_auth_path": f"auth/{k8s_mount}",
         "webapp_secret_path": f"{db_mount}/creds/webapp-readwrite",
@@ -412,7 +407,7 @@ def test_injector_absent_stops_the_process_and_removes_the_webhook(stack, webapp
     name = f"injector-{uuid.uuid4().hex[:6]}"
     extra = {"injector_name": name, "injector_namespace": name, "injector_home": str(home),
              "injector_kubeconfig": str(stack.cluster.kubeconfig),
-             "injector_external_port": _free_port(), "injector_failure_policy": "Ignore",
+             "injector_external_port": free_port(), "injector_failure_policy": "Ignore",
              # a selector no pod carries, so the two injectors never both mutate a pod
              "injector_object_selector": {"matchLabels": {"example.invalid/never": "true"}}}
     stack.run_role("injector", **extra)

@@ -28,6 +28,7 @@ import psycopg2.errors
 import pytest
 
 from tests.integration.ansible_runner import Result, run_playbook
+from tests.integration.fixtures_servers import free_port
 
 SITE = """
 - hosts: localhost
@@ -55,23 +56,6 @@ TEARDOWN = """
 TIMEOUT = 900
 
 
-def _free_port(pairs: bool = False) -> int:
-    """A free TCP port on 127.0.0.1 (with ``pairs``, port+1 is free too)."""
-    for _attempt in range(50):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if not pairs:
-            return port
-        if port >= 65535:
-            continue
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no free port on 127.0.0.1")
 
 
 def _alive(pid: int) -> bool:
@@ -155,8 +139,8 @@ def deployment() -> Iterator[Deployment]:
     """The three roles applied (twice, with a check-mode run between) to a private home."""
     base = Path(tempfile.mkdtemp(prefix="it-roles-"))  # mode 0700, like /root
     home = base / "home"
-    vault_port = _free_port(pairs=True)
-    pg_port = _free_port()
+    vault_port = free_port(pairs=True)
+    pg_port = free_port()
     env = {"DYNAMIC_SECRETS_HOME": str(home)}
     extra_vars = {"vault_server_port": vault_port, "postgres_server_port": pg_port}
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.fixtures_cluster import free_loopback_ports
+from tests.integration.fixtures_servers import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -22,9 +23,9 @@ RECAP = re.compile(r"^localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d
 
 
 def _ports():
-    # Vault also binds its port + 1 (cluster port): keep a gap after it.
-    ports = free_loopback_ports(9)
-    return dict(vault_server_port=ports[0], postgres_server_port=ports[2],
+    ports = free_loopback_ports(8)
+    # Vault also binds its port + 1 (cluster port).
+    return dict(vault_server_port=free_port(pairs=True), postgres_server_port=ports[2],
                 dev_cluster_etcd_client_port=ports[3], dev_cluster_etcd_peer_port=ports[4],
                 dev_cluster_apiserver_port=ports[5], dev_cluster_controller_manager_port=ports[6],
                 injector_external_port=ports[7])
