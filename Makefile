@@ -6,7 +6,7 @@ VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(BIN):$(PATH)
-PYTEST_FLAGS ?= -p no:cacheprovider -ra
+PYTEST_FLAGS ?= -p no:cacheprovider -ra --durations=15
 
 .PHONY: bootstrap site teardown test unit integration molecule sanity clean
 
