@@ -36,8 +36,6 @@ BUILD_CACHE = os.environ.get("DYNAMIC_SECRETS_CACHE") or str(Path.home() / ".cac
 EXPORT_LINE = re.compile(r'^export ([A-Z_]+)="([^"]*)"$', re.MULTILINE)
 
 
-
-
 @dataclasses.dataclass
 class Stack:
     """The session's servers plus the names and variables the roles run with."""

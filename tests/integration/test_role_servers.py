@@ -56,8 +56,6 @@ TEARDOWN = """
 TIMEOUT = 900
 
 
-
-
 def _alive(pid: int) -> bool:
     """Whether ``pid`` runs (a zombie nobody reaped yet counts as ended)."""
     try:
