@@ -42,6 +42,13 @@ class VaultAuthError(VaultModuleError):
     """Login failed or no credentials were found."""
 
 
+def is_vault_error(exc, *kinds):
+    """Whether ``exc`` is one of the named hvac exceptions, e.g. ``"InvalidPath"``."""
+    if hvac_exceptions is None:
+        return False
+    return isinstance(exc, tuple(getattr(hvac_exceptions, kind) for kind in kinds))
+
+
 def vault_messages(exc):
     """Vault's own error text from an hvac exception."""
     errors = getattr(exc, "errors", None)

@@ -16,6 +16,7 @@ __metaclass__ = type
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import (
     VaultInputError,
     VaultModuleError,
+    is_vault_error,
     vault_errors,
 )
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._normalize import normalize
@@ -79,16 +80,11 @@ class Mount(object):
         """True/False, or None when the token may not read the mount table."""
         path = self.sys_path(params)
         try:
-            import hvac.exceptions as hvac_exceptions
-        except ImportError:  # pragma: no cover
-            hvac_exceptions = None
-        try:
             data = client.adapter.get("/v1/%s" % path)
         except Exception as exc:  # pylint: disable=broad-except
-            if hvac_exceptions is not None and isinstance(exc, (hvac_exceptions.InvalidRequest,
-                                                                hvac_exceptions.InvalidPath)):
+            if is_vault_error(exc, "InvalidRequest", "InvalidPath"):
                 return False
-            if hvac_exceptions is not None and isinstance(exc, hvac_exceptions.Forbidden):
+            if is_vault_error(exc, "Forbidden"):
                 return None
             with vault_errors("read", path):
                 raise

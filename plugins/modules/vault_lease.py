@@ -87,15 +87,11 @@ lease_duration:
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import (
     VaultInputError,
     VaultModuleError,
+    is_vault_error,
     vault_errors,
 )
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._module import new_module, run
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._normalize import ttl_seconds
-
-try:
-    import hvac.exceptions as hvac_exceptions
-except ImportError:
-    hvac_exceptions = None
 
 
 def lookup_lease(client, lease_id):
@@ -103,8 +99,7 @@ def lookup_lease(client, lease_id):
     try:
         return client.sys.read_lease(lease_id=lease_id).get("data")
     except Exception as exc:  # pylint: disable=broad-except
-        if hvac_exceptions is not None and isinstance(exc, (hvac_exceptions.InvalidRequest,
-                                                            hvac_exceptions.InvalidPath)):
+        if is_vault_error(exc, "InvalidRequest", "InvalidPath"):
             return None
         with vault_errors("look up", "sys/leases/lookup"):
             raise
@@ -119,7 +114,7 @@ def leases_under(client, prefix):
         try:
             response = client.sys.list_leases(prefix=here)
         except Exception as exc:  # pylint: disable=broad-except
-            if hvac_exceptions is not None and isinstance(exc, hvac_exceptions.InvalidPath):
+            if is_vault_error(exc, "InvalidPath"):
                 response = None
             else:
                 with vault_errors("list", "sys/leases/lookup/%s" % here):
