@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install everything the project needs on a fresh machine, idempotently:
-#   - Debian packages (PostgreSQL 15 server, openssl) via apt-get when missing
+#   - Debian packages via apt-get when missing: PostgreSQL 15, openssl, shellcheck, and for
+#     the dev node containerd, runc, the CNI plugins, umoci and skopeo (images are built
+#     locally from busybox-static, downloaded by the dev_cluster role)
 #   - the project venv (.venv) from the pinned requirements.txt
 #   - the collection link .collections/ansible_collections/dynamic_secrets/vault
 # Go-built binaries (etcd, kube-apiserver, ...) are built on demand by the
@@ -13,6 +15,12 @@ need_apt=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need_apt+=(postgresql-15 postgresql-client-15)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)
+command -v containerd >/dev/null || need_apt+=(containerd)
+command -v runc >/dev/null || need_apt+=(runc)
+[ -x /usr/lib/cni/loopback ] || need_apt+=(containernetworking-plugins)
+command -v umoci >/dev/null || need_apt+=(umoci)
+command -v skopeo >/dev/null || need_apt+=(skopeo)
+command -v strip >/dev/null || need_apt+=(binutils)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "bootstrap: apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -1,4 +1,8 @@
-"""pytest plugin: a real local Kubernetes control plane started by playbooks/dev_cluster.yml.
+"""pytest plugin: a real local Kubernetes cluster started by playbooks/dev_cluster.yml.
+
+The control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) and one real
+node (containerd + runc from Debian, a kubelet on 127.0.0.1) that runs hostNetwork pods from
+locally built images.
 
 The ``k8s_cluster`` fixture (session scope) runs the playbook with ``DYNAMIC_SECRETS_HOME``
 pointing at a temporary directory and loopback ports picked free at runtime, so tests never
@@ -23,7 +27,10 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOK = REPO_ROOT / "playbooks" / "dev_cluster.yml"
 ANSIBLE_PLAYBOOK = Path(sys.executable).with_name("ansible-playbook")
-COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager")
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "containerd", "kubelet")
+PORT_VARS = ("dev_cluster_etcd_client_port", "dev_cluster_etcd_peer_port", "dev_cluster_apiserver_port",
+             "dev_cluster_controller_manager_port", "dev_cluster_scheduler_port", "dev_cluster_kubelet_port",
+             "dev_cluster_kubelet_healthz_port", "dev_cluster_containerd_metrics_port")
 RECAP = re.compile(r"^localhost\s*:\s*(?P<counts>.*)$", re.MULTILINE)
 
 
@@ -85,6 +92,15 @@ class DevCluster:
         """Run playbooks/dev_cluster.yml for this cluster; ``extra_vars`` override its own."""
         return run_playbook(self.home, {**self.extra_vars, **extra_vars}, *args)
 
+    def image(self, name: str) -> str:
+        """The reference of a locally built image (pause, vault-agent, webapp) in the node's containerd."""
+        socket = self.home / "cluster" / "node" / "containerd.sock"
+        refs = subprocess.run(["ctr", "--address", str(socket), "-n", "k8s.io", "images", "ls", "-q"],
+                              capture_output=True, text=True, check=True).stdout.split()
+        matches = [ref for ref in refs if ref.startswith(f"dynamic-secrets.local/{name}:")]
+        assert len(matches) == 1, refs
+        return matches[0]
+
     def api_client(self):
         """A kubernetes.client.ApiClient authenticated as the admin of this cluster."""
         from kubernetes import config
@@ -122,14 +138,9 @@ def run_playbook(home: Path, extra_vars: dict, *args: str) -> PlaybookRun:
 
 def start_cluster(home: Path) -> DevCluster:
     """Start a control plane in ``home`` on free loopback ports; fail the test with the log if it cannot."""
-    etcd_client, etcd_peer, apiserver, controller_manager = free_loopback_ports(4)
-    extra_vars = {
-        "dev_cluster_state": "present",
-        "dev_cluster_etcd_client_port": etcd_client,
-        "dev_cluster_etcd_peer_port": etcd_peer,
-        "dev_cluster_apiserver_port": apiserver,
-        "dev_cluster_controller_manager_port": controller_manager,
-    }
+    ports = dict(zip(PORT_VARS, free_loopback_ports(len(PORT_VARS))))
+    apiserver = ports["dev_cluster_apiserver_port"]
+    extra_vars = {"dev_cluster_state": "present", **ports}
     result = run_playbook(home, extra_vars)
     cluster = DevCluster(
         home=home,
@@ -151,7 +162,7 @@ def stop_cluster(cluster: DevCluster) -> PlaybookRun:
 
 @pytest.fixture(scope="session")
 def k8s_cluster(tmp_path_factory):
-    """A running etcd + kube-apiserver + kube-controller-manager on loopback, for the whole session."""
+    """A running control plane and node on loopback, for the whole session."""
     cluster = start_cluster(tmp_path_factory.mktemp("dynamic-secrets-home"))
     yield cluster
     stop_cluster(cluster)

@@ -1,7 +1,8 @@
-"""The dev_cluster role gives a newcomer a working Kubernetes API on 127.0.0.1.
+"""The dev_cluster role gives a newcomer a working Kubernetes cluster on 127.0.0.1.
 
-Everything here runs against real etcd, kube-apiserver and kube-controller-manager processes
-started by playbooks/dev_cluster.yml (see fixtures_cluster.py).
+Everything here runs against real etcd, kube-apiserver, kube-controller-manager and kube-scheduler
+processes and a real node (containerd, runc, kubelet) started by playbooks/dev_cluster.yml
+(see fixtures_cluster.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.integration.fixtures_cluster import COMPONENTS, REPO_ROOT, start_cluster, stop_cluster
+from tests.integration.fixtures_cluster import COMPONENTS, PORT_VARS, REPO_ROOT, start_cluster, stop_cluster
 
 DEFAULTS = yaml.safe_load((REPO_ROOT / "roles" / "dev_cluster" / "defaults" / "main.yml").read_text())
 
@@ -62,7 +63,7 @@ def test_kubeconfig_is_private_and_points_at_loopback(k8s_cluster):
 
 def test_deployment_yields_a_pod_and_default_service_account_exists(k8s_cluster):
     """The controller-manager runs: namespaces get a `default` ServiceAccount and a Deployment
-    becomes a ReplicaSet and a Pod (which stays Pending: there is no kubelet or scheduler)."""
+    becomes a ReplicaSet and a Pod (which stays Pending: its image cannot be pulled)."""
     from kubernetes import client
 
     api = k8s_cluster.api_client()
@@ -165,23 +166,13 @@ def test_check_mode_on_a_fresh_home_starts_nothing(tmp_path):
     """`--check` on a machine without a cluster succeeds, reports what it would do and starts nothing."""
     from tests.integration.fixtures_cluster import DevCluster, free_loopback_ports
 
-    ports = free_loopback_ports(4)
+    ports = dict(zip(PORT_VARS, free_loopback_ports(len(PORT_VARS))))
     cluster = DevCluster(
         home=tmp_path,
         kubeconfig=tmp_path / "kubeconfig",
-        server=f"https://127.0.0.1:{ports[2]}",
+        server=f"https://127.0.0.1:{ports['dev_cluster_apiserver_port']}",
         ca_cert=tmp_path / "cluster" / "pki" / "ca.crt",
-        extra_vars=dict(
-            zip(
-                [
-                    "dev_cluster_etcd_client_port",
-                    "dev_cluster_etcd_peer_port",
-                    "dev_cluster_apiserver_port",
-                    "dev_cluster_controller_manager_port",
-                ],
-                ports,
-            )
-        ),
+        extra_vars=ports,
     )
     run = cluster.run_playbook("--check")
     assert run.returncode == 0, run.output[-4000:]
@@ -191,20 +182,108 @@ def test_check_mode_on_a_fresh_home_starts_nothing(tmp_path):
     assert not (tmp_path / "cluster").exists()
 
 
+SYSCTLS = ("vm/overcommit_memory", "kernel/panic", "kernel/panic_on_oops")
+
+
+def _sysctls() -> dict:
+    return {key: Path("/proc/sys", key).read_text().strip() for key in SYSCTLS}
+
+
+def _node_leftovers(home: Path) -> dict:
+    """Processes, mounts and cgroups of the node in ``home`` that are still on the host."""
+    node_dir = str(home / "cluster" / "node")
+    procs = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(node_dir.encode() in arg for arg in args):
+            procs.append(b" ".join(args).decode(errors="replace")[:120])
+    mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()
+              if line.split()[1].startswith(node_dir + "/")]
+    kubelet_config = next((home / "cluster" / "node").glob("kubelet-*.yaml"), None)
+    cgroup_root = yaml.safe_load(kubelet_config.read_text())["cgroupRoot"] if kubelet_config else None
+    cgroups = [str(p) for p in Path("/sys/fs/cgroup").glob("*" + cgroup_root)] if cgroup_root else []
+    return {"processes": procs, "mounts": mounts, "cgroups": cgroups}
+
+
+def _run_probe_pod(core, name: str, image: str, command: list[str]):
+    """Create a hostNetwork pod and wait until it is Running; returns the pod."""
+    core.create_namespaced_pod("default", {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+        "spec": {"hostNetwork": True, "terminationGracePeriodSeconds": 5,
+                 "containers": [{"name": "app", "image": image, "command": command}]},
+    })
+    return _wait_for(lambda: (lambda p: p if p.status.phase == "Running" else None)(
+        core.read_namespaced_pod(name, "default")), 120, f"pod {name} Running")
+
+
+def test_the_node_is_ready_and_serves_on_loopback_only(k8s_cluster):
+    """`kubectl get nodes` shows one Ready node named 127.0.0.1 whose kubelet is reached on 127.0.0.1."""
+    from kubernetes import client
+
+    nodes = client.CoreV1Api(k8s_cluster.api_client()).list_node().items
+    assert [n.metadata.name for n in nodes] == ["127.0.0.1"]
+    ready = {c.type: c.status for c in nodes[0].status.conditions}["Ready"]
+    assert ready == "True"
+    assert [(a.type, a.address) for a in nodes[0].status.addresses if a.type == "InternalIP"] == [
+        ("InternalIP", "127.0.0.1")]
+    assert nodes[0].status.daemon_endpoints.kubelet_endpoint.port == k8s_cluster.extra_vars["dev_cluster_kubelet_port"]
+
+
+def test_a_host_network_pod_runs_and_kubectl_logs_and_exec_work(k8s_cluster):
+    """A pod from the locally built webapp image is scheduled, runs (never pulled), and the API
+    server reaches the kubelet for logs and exec; deleting it takes seconds, not the grace period."""
+    from kubernetes import client
+    from kubernetes.stream import stream
+
+    core = client.CoreV1Api(k8s_cluster.api_client())
+    name = f"probe-{uuid.uuid4().hex[:8]}"
+    image = k8s_cluster.image("webapp")
+    pod = _run_probe_pod(core, name, image,
+                         ["/bin/sh", "-c", "trap 'exit 0' TERM; echo hello-from-the-node; psql --version; "
+                                           "while true; do sleep 1 & wait $!; done"])
+    try:
+        assert pod.spec.node_name == "127.0.0.1"
+        logs = _wait_for(lambda: (lambda text: text if "psql (PostgreSQL)" in text else None)(
+            core.read_namespaced_pod_log(name, "default")), 30, "the probe pod's log")
+        assert "hello-from-the-node" in logs
+        out = stream(core.connect_get_namespaced_pod_exec, name, "default", command=["id", "-u"],
+                     stderr=True, stdin=False, stdout=True, tty=False)
+        assert out.strip() == "65534"
+    finally:
+        started = time.monotonic()
+        core.delete_namespaced_pod(name, "default")
+        _wait_for(lambda: not [p for p in core.list_namespaced_pod("default").items if p.metadata.name == name],
+                  60, f"pod {name} gone")
+    assert time.monotonic() - started < 20
+
+
 def test_state_absent_stops_every_process(tmp_path_factory):
-    """`dev_cluster_state: absent` stops etcd, kube-apiserver and kube-controller-manager and
-    waits until they are gone; running it again changes nothing."""
-    cluster = start_cluster(tmp_path_factory.mktemp("dynamic-secrets-absent"))
+    """`dev_cluster_state: absent` stops the control plane and the node and waits until they are
+    gone: no process, mount or cgroup of the node is left, the kernel settings kubelet changed are
+    as they were, and running it again changes nothing."""
+    sysctls_before = _sysctls()
+    home = tmp_path_factory.mktemp("dynamic-secrets-absent")
+    cluster = start_cluster(home)
     try:
         pids = cluster.pids()
         assert set(pids) == set(COMPONENTS)
         assert all(_alive(pid) for pid in pids.values())
+        from kubernetes import client
+
+        core = client.CoreV1Api(cluster.api_client())
+        _run_probe_pod(core, "leftover", cluster.image("pause"), ["/pause"])
+        assert _node_leftovers(home)["mounts"], "a running pod should hold mounts below the node directory"
 
         run = cluster.run_playbook(dev_cluster_state="absent")
         assert run.returncode == 0, run.output[-4000:]
         assert run.changed > 0
         assert not any(_alive(pid) for pid in pids.values())
         assert cluster.pids() == {}
+        assert _node_leftovers(home) == {"processes": [], "mounts": [], "cgroups": []}
+        assert _sysctls() == sysctls_before
         # Data is kept unless dev_cluster_purge is set.
         assert (cluster.home / "cluster" / "etcd").is_dir()
 

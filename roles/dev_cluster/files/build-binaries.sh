@@ -2,7 +2,7 @@
 # Build the dev cluster binaries from the Go module proxy into a cache keyed by version.
 #
 # Usage: build-binaries.sh TARGET...
-#   TARGET: kube-apiserver | kube-controller-manager | etcd | vault-k8s
+#   TARGET: kube-apiserver | kube-controller-manager | kube-scheduler | kubelet | etcd | vault-k8s
 # Environment:
 #   DEV_CLUSTER_CACHE_DIR       cache root (required); binaries go to $DEV_CLUSTER_CACHE_DIR/bin
 #   DEV_CLUSTER_K8S_VERSION     e.g. v1.34.4
@@ -118,7 +118,7 @@ build_vault_k8s() {
     mv -f "$out.tmp" "$out"
 }
 
-[ "$#" -gt 0 ] || { echo "usage: $0 kube-apiserver|kube-controller-manager|etcd|vault-k8s..." >&2; exit 2; }
+[ "$#" -gt 0 ] || { echo "usage: $0 kube-apiserver|kube-controller-manager|kube-scheduler|kubelet|etcd|vault-k8s..." >&2; exit 2; }
 for target in "$@"; do
     start=$SECONDS
     # Concurrent runs (parallel test sessions, two playbooks) build each binary once:
@@ -126,7 +126,7 @@ for target in "$@"; do
     exec 9> "$bindir/.$target.lock"
     flock 9
     case "$target" in
-        kube-apiserver | kube-controller-manager)
+        kube-apiserver | kube-controller-manager | kube-scheduler | kubelet)
             [ -x "$bindir/$target-$k8s_version" ] || build_kubernetes "$target" ;;
         etcd) [ -x "$bindir/etcd-$etcd_version" ] || build_etcd ;;
         vault-k8s) [ -x "$bindir/vault-k8s-$vault_k8s_version" ] || build_vault_k8s ;;

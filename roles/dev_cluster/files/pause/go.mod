@@ -1,0 +1,3 @@
+module dynamic-secrets.local/pause
+
+go 1.24.0
