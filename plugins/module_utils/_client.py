@@ -218,6 +218,9 @@ def connect(params):
     verify = params.get("validate_certs", True)
     if verify and params.get("ca_cert"):
         verify = params["ca_cert"]
+        if not os.path.isfile(verify):
+            raise VaultModuleError("Invalid value for 'ca_cert': there is no CA certificate file at %s "
+                                   "(to verify %s)" % (verify, params.get("url") or DEFAULT_URL), field="ca_cert")
     session = _session(params.get("retries"))
     # hvac uses the session's own ``verify`` when it is given a session.
     session.verify = verify

@@ -23,11 +23,13 @@ except ImportError:
 class VaultModuleError(Exception):
     """An error the module reports as ``msg``; never carries a secret."""
 
-    def __init__(self, message, path=None, field=None):
+    def __init__(self, message, path=None, field=None, changed=None):
         super(VaultModuleError, self).__init__(message)
         self.message = message
         self.path = path
         self.field = field
+        # True when something was written before the failure (reported as ``changed``).
+        self.changed = changed
 
 
 class VaultInputError(VaultModuleError):
@@ -66,6 +68,8 @@ def vault_errors(action, path, field=None):
 
     ``action`` is a verb phrase (``"write"``, ``"read"``, ``"log in at"``);
     the message names the Vault path and carries Vault's own message.
+    ``field`` names the option at fault, or is a callable that picks it from
+    Vault's message (returning None when the message names no option).
     """
     try:
         yield
@@ -80,7 +84,10 @@ def vault_errors(action, path, field=None):
                 kind = "invalid request"
             elif isinstance(exc, hvac_exceptions.InvalidPath):
                 kind = "no such path"
-            message = "Vault refused to %s %s (%s): %s" % (action, path, kind, vault_messages(exc))
+            text = vault_messages(exc)
+            if callable(field):
+                field = field(text)
+            message = "Vault refused to %s %s (%s): %s" % (action, path, kind, text)
             if field:
                 message += " [field: %s]" % field
             raise VaultModuleError(message, path=path, field=field)

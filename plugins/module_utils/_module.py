@@ -18,6 +18,7 @@ from ansible_collections.dynamic_secrets.vault.plugins.module_utils._client impo
     connect,
 )
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import VaultModuleError
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._normalize import url_password
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import converge
 
 
@@ -31,6 +32,8 @@ def new_module(options, **kwargs):
 
 def fail(module, exc):
     result = dict(msg=exc.message)
+    if exc.changed is not None:
+        result["changed"] = exc.changed
     if exc.path:
         result["path"] = exc.path
     if exc.field:
@@ -63,6 +66,12 @@ def run_resource(resource, after=None, **kwargs):
     (for example to rotate a root credential); it may update ``result``.
     """
     module = new_module(resource.options, supports_check_mode=True, **kwargs)
+    # A password written into a URL option is a secret: Ansible masks it in every output.
+    for field in resource.fields:
+        if field.kind == "url":
+            password = url_password(module.params.get(field.name))
+            if password:
+                module.no_log_values.add(password)
 
     def prepare():
         resource.desired(module.params, resource.path(module.params))

@@ -109,6 +109,41 @@ def to_str(value):
     return str(value)
 
 
+URL_PASSWORD_MASK = "********"
+
+
+def url_password(value):
+    """The password written into a URL's userinfo, or None (also for a ``{{password}}`` placeholder)."""
+    if not value:
+        return None
+    text = str(value)
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return None
+    userinfo, at, _host = rest.rpartition("@")
+    if not at or ":" not in userinfo:
+        return None
+    password = userinfo.split(":", 1)[1]
+    if not password or ("{{" in password and "}}" in password):
+        return None
+    return password
+
+
+def to_redacted_url(value):
+    """A connection URL with its embedded password masked.
+
+    Vault never returns that password (it reads back as ``*****`` or ``xxxxx``), so
+    both sides are compared, shown and reported with the password part masked.
+    """
+    text = to_str(value)
+    password = url_password(text)
+    if password is None:
+        return text
+    scheme, _sep, rest = text.partition("://")
+    userinfo, _at, host = rest.rpartition("@")
+    return "%s://%s:%s@%s" % (scheme, userinfo.split(":", 1)[0], URL_PASSWORD_MASK, host)
+
+
 NORMALIZERS = {
     "str": to_str,
     "bool": to_bool,
@@ -118,6 +153,7 @@ NORMALIZERS = {
     "set": to_set,
     "statements": to_statements,
     "text": to_text,
+    "url": to_redacted_url,
 }
 
 

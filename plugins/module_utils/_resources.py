@@ -26,9 +26,29 @@ def _db_path(kind):
 def _check_name(field):
     def check(params, path):
         value = params.get(field) or ""
-        if not value.strip() or "/" in value:
-            raise VaultInputError(field, path, "must be a non-empty name without '/'")
+        # '.' and '..' would reach Vault as another path once the HTTP client resolves them.
+        if not value.strip() or "/" in value or value.strip() in (".", ".."):
+            raise VaultInputError(field, path, "must be a non-empty name without '/', and not '.' or '..'")
+        _check_mount_point(params, path)
     return check
+
+
+def _check_mount_point(params, path):
+    value = params.get("mount_point")
+    if value is None:
+        return
+    segments = value.strip("/").split("/")
+    if not value.strip("/") or any(seg in ("", ".", "..") for seg in segments):
+        raise VaultInputError("mount_point", path, "must be a mount path without empty, '.' or '..' segments")
+
+
+def _check_ttl_order(params, path, shorter, longer):
+    if params.get(shorter) is None or params.get(longer) is None:
+        return
+    from ansible_collections.dynamic_secrets.vault.plugins.module_utils._normalize import ttl_seconds
+    low, high = ttl_seconds(params[shorter]), ttl_seconds(params[longer])
+    if high and low > high:
+        raise VaultInputError(shorter, path, "%s (%ss) is longer than %s (%ss)" % (shorter, low, longer, high))
 
 
 def _connection_details(name):
@@ -40,7 +60,10 @@ DB_CONNECTION = Resource(
     path=_db_path("config"),
     mount=Mount("secrets", "database"),
     merge_on_write=True,
-    error_field="connection_url",
+    error_hints=(("plugin not found", "plugin_name"),
+                 ("password authentication failed", "password"),
+                 ("verifying connection", "connection_url"),
+                 ("failed to connect", "connection_url")),
     validate=_check_name("name"),
     options=dict(
         name=dict(type="str", required=True),
@@ -63,7 +86,8 @@ DB_CONNECTION = Resource(
     ),
     fields=[
         Field("plugin_name"),
-        Field("connection_url", read_path=_connection_details("connection_url")),
+        # A password embedded in the URL is write-only: compared and shown masked.
+        Field("connection_url", kind="url", raw_wire=True, read_path=_connection_details("connection_url")),
         Field("username", read_path=_connection_details("username")),
         Field("password", write_only=True, update_option="update_password"),
         Field("allowed_roles", kind="set"),
@@ -81,19 +105,19 @@ DB_CONNECTION = Resource(
 
 def _check_db_role(params, path):
     _check_name("name")(params, path)
-    if params.get("default_ttl") is not None and params.get("max_ttl") is not None:
-        from ansible_collections.dynamic_secrets.vault.plugins.module_utils._normalize import ttl_seconds
-        default, maximum = ttl_seconds(params["default_ttl"]), ttl_seconds(params["max_ttl"])
-        if maximum and default > maximum:
-            raise VaultInputError("default_ttl", path, "default_ttl (%ss) is longer than max_ttl (%ss)"
-                                  % (default, maximum))
+    _check_ttl_order(params, path, "default_ttl", "max_ttl")
+
+
+def _check_k8s_auth_role(params, path):
+    _check_name("name")(params, path)
+    _check_ttl_order(params, path, "token_ttl", "token_max_ttl")
 
 
 DB_ROLE = Resource(
     label="database role",
     path=_db_path("roles"),
     merge_on_write=True,
-    error_field="creation_statements",
+    error_hints=(("statement", "creation_statements"),),
     validate=_check_db_role,
     options=dict(
         name=dict(type="str", required=True),
@@ -156,7 +180,7 @@ POLICY = Resource(
     label="ACL policy",
     path=lambda p: "sys/policies/acl/%s" % p["name"],
     merge_on_write=False,
-    error_field="policy",
+    error_hints=(("policy", "policy"), ("parse", "policy")),
     validate=_check_policy,
     options=dict(
         name=dict(type="str", required=True),
@@ -173,7 +197,9 @@ K8S_AUTH = Resource(
     mount=Mount("auth", "kubernetes"),
     merge_on_write=False,
     absent_disables_mount=True,
-    error_field="kubernetes_host",
+    validate=_check_mount_point,
+    error_hints=(("public key", "pem_keys"), ("pem", "pem_keys"), ("certificate", "kubernetes_ca_cert"),
+                 ("host", "kubernetes_host")),
     options=dict(
         mount_point=dict(type="str", default="kubernetes"),
         kubernetes_host=dict(type="str"),
@@ -203,8 +229,9 @@ K8S_AUTH_ROLE = Resource(
     label="Kubernetes auth role",
     path=lambda p: "auth/%s/role/%s" % (p["mount_point"].strip("/"), p["name"]),
     merge_on_write=True,
-    error_field="bound_service_account_names",
-    validate=_check_name("name"),
+    error_hints=(("service account name", "bound_service_account_names"),
+                 ("namespace", "bound_service_account_namespaces")),
+    validate=_check_k8s_auth_role,
     options=dict(
         name=dict(type="str", required=True),
         mount_point=dict(type="str", default="kubernetes"),

@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import (
     VaultInputError,
     VaultModuleError,
@@ -125,7 +127,8 @@ class Resource(object):
     merge_on_write  True when Vault keeps stored values a write leaves out;
                     False when a write replaces the object (then every value
                     the user gave, write-only ones included, is sent again)
-    error_field     the option most likely at fault when Vault rejects a write
+    error_hints     (phrase, option) pairs: a rejected write whose Vault message holds
+                    the phrase is blamed on the option (after options named outright)
     validate        callable(params, path) raising VaultInputError, or None
     absent_disables_mount
                     ``state: absent`` disables the whole mount (for objects such
@@ -133,7 +136,7 @@ class Resource(object):
     """
 
     def __init__(self, label, path, fields, options, mount=None, merge_on_write=True,
-                 error_field=None, validate=None, absent_disables_mount=False):
+                 error_hints=(), validate=None, absent_disables_mount=False):
         self.label = label
         self.absent_disables_mount = absent_disables_mount
         self.options = options
@@ -141,8 +144,29 @@ class Resource(object):
         self.fields = fields
         self.mount = mount
         self.merge_on_write = merge_on_write
-        self.error_field = error_field
+        self.error_hints = tuple(error_hints)
         self._validate = validate
+
+    def field_at_fault(self, message):
+        """The option a Vault error message is about, or None when it names none.
+
+        An option Vault names outright wins (the first one in the message); then
+        the resource's phrase hints; a wrong guess is worse than none.
+        """
+        text = message or ""
+        named = []
+        for field in self.fields:
+            for word in set((field.api_name, field.name)):
+                match = re.search(r"(?<![A-Za-z0-9_])%s(?![A-Za-z0-9_])" % re.escape(word), text)
+                if match:
+                    named.append((match.start(), field.name))
+        if named:
+            return min(named)[1]
+        lowered = text.lower()
+        for phrase, option in self.error_hints:
+            if phrase in lowered:
+                return option
+        return None
 
     def field_names(self):
         return [f.name for f in self.fields]
@@ -325,7 +349,7 @@ def execute(client, resource, params, decided, mount_present=True):
         resource.mount.enable(client, params)
         created_mount = True
     try:
-        with vault_errors("write", path, field=resource.error_field):
+        with vault_errors("write", path, field=resource.field_at_fault):
             client.write_data(path, data=decided.payload)
     except VaultModuleError:
         if created_mount:

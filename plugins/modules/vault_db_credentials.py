@@ -104,6 +104,9 @@ def main():
         supports_check_mode=True,
     )
     path = "%s/creds/%s" % (module.params["mount_point"].strip("/"), module.params["role"])
+    if not module.no_log:
+        module.warn("vault_db_credentials returns the issued password: set no_log: true on this task, "
+                    "or the password shows in the output at -v and in callbacks")
 
     def body(client):
         result = dict(changed=True, path=path)
