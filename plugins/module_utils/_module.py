@@ -59,13 +59,9 @@ def run(module, body, prepare=None):
     module.exit_json(**result)
 
 
-def run_resource(resource, after=None, **kwargs):
-    """The whole life of a module that converges one Resource.
-
-    ``after(module, client, result)`` runs once the object has converged
-    (for example to rotate a root credential); it may update ``result``.
-    """
-    module = new_module(resource.options, supports_check_mode=True, **kwargs)
+def run_resource(resource):
+    """The whole life of a module that converges one Resource."""
+    module = new_module(resource.options, supports_check_mode=True, required_if=resource.required_if)
     # A password written into a URL option is a secret: Ansible masks it in every output.
     for field in resource.fields:
         if field.kind == "url":
@@ -79,8 +75,8 @@ def run_resource(resource, after=None, **kwargs):
     def body(client):
         result = converge(client, resource, module.params, check_mode=module.check_mode,
                           want_diff=module._diff)
-        if after is not None:
-            after(module, client, result)
+        if resource.after is not None:
+            resource.after(client, module.params, result, module.check_mode)
         return result
 
     run(module, body, prepare)

@@ -12,7 +12,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import VaultInputError
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import (
+    VaultInputError,
+    VaultModuleError,
+    vault_errors,
+)
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import Field, Mount, Resource
 
 STATE = dict(type="str", default="present", choices=["present", "absent"])
@@ -55,8 +59,42 @@ def _connection_details(name):
     return ("connection_details", name)
 
 
+def rotate_root_after_password(client, params, result, check_mode):
+    """Rotate the root credential right after Vault received the admin password."""
+    sent_password = result.get("action") in ("create", "update") and params.get("password") is not None and (
+        result["action"] == "create" or params["update_password"] == "always"
+    )
+    result["root_rotated"] = bool(params["rotate_root"] and sent_password and params["state"] == "present")
+    if result["root_rotated"] and not check_mode:
+        path = "%s/rotate-root/%s" % (params["mount_point"].strip("/"), params["name"])
+        try:
+            with vault_errors("rotate the root credential at", path):
+                client.write_data(path, data={})
+        except VaultModuleError as exc:
+            raise _unrotated(client, result, exc)
+
+
+def _unrotated(client, result, exc):
+    """The connection was written but its root was not rotated: never leave that silently.
+
+    A connection this run created is deleted again, so the next run creates it and
+    rotates again; an updated one keeps the new password, which the next run with
+    update_password=always sends and rotates again.
+    """
+    if result["action"] == "create":
+        with vault_errors("remove the unrotated connection at", result["path"]):
+            client.delete(result["path"])
+        what = "The new connection was removed again, so a re-run creates it and rotates again"
+    else:
+        what = ("The connection holds the password you gave, not rotated; a re-run with "
+                "update_password=always sends it and rotates again")
+    return VaultModuleError(
+        "%s. %s; fix the cause first (root_rotation_statements, the admin login's rights)." % (exc.message, what),
+        path=exc.path, field="root_rotation_statements" if "statement" in exc.message.lower() else None,
+        changed=True)
+
+
 DB_CONNECTION = Resource(
-    label="database connection",
     path=_db_path("config"),
     mount=Mount("secrets", "database"),
     merge_on_write=True,
@@ -65,6 +103,7 @@ DB_CONNECTION = Resource(
                  ("verifying connection", "connection_url"),
                  ("failed to connect", "connection_url")),
     validate=_check_name("name"),
+    after=rotate_root_after_password,
     options=dict(
         name=dict(type="str", required=True),
         mount_point=dict(type="str", default="database"),
@@ -114,11 +153,11 @@ def _check_k8s_auth_role(params, path):
 
 
 DB_ROLE = Resource(
-    label="database role",
     path=_db_path("roles"),
     merge_on_write=True,
     error_hints=(("statement", "creation_statements"),),
     validate=_check_db_role,
+    required_if=[("state", "present", ("db_name", "creation_statements"))],
     options=dict(
         name=dict(type="str", required=True),
         mount_point=dict(type="str", default="database"),
@@ -177,11 +216,11 @@ def _check_policy(params, path):
 
 
 POLICY = Resource(
-    label="ACL policy",
     path=lambda p: "sys/policies/acl/%s" % p["name"],
     merge_on_write=False,
     error_hints=(("policy", "policy"), ("parse", "policy")),
     validate=_check_policy,
+    required_if=[("state", "present", ("policy",))],
     options=dict(
         name=dict(type="str", required=True),
         policy=dict(type="str"),
@@ -192,12 +231,12 @@ POLICY = Resource(
 
 
 K8S_AUTH = Resource(
-    label="Kubernetes auth configuration",
     path=lambda p: "auth/%s/config" % p["mount_point"].strip("/"),
     mount=Mount("auth", "kubernetes"),
     merge_on_write=False,
     absent_disables_mount=True,
     validate=_check_mount_point,
+    required_if=[("state", "present", ("kubernetes_host",))],
     error_hints=(("public key", "pem_keys"), ("pem", "pem_keys"), ("certificate", "kubernetes_ca_cert"),
                  ("host", "kubernetes_host")),
     options=dict(
@@ -226,12 +265,12 @@ K8S_AUTH = Resource(
 
 
 K8S_AUTH_ROLE = Resource(
-    label="Kubernetes auth role",
     path=lambda p: "auth/%s/role/%s" % (p["mount_point"].strip("/"), p["name"]),
     merge_on_write=True,
     error_hints=(("service account name", "bound_service_account_names"),
                  ("namespace", "bound_service_account_namespaces")),
     validate=_check_k8s_auth_role,
+    required_if=[("state", "present", ("bound_service_account_names", "bound_service_account_namespaces"))],
     options=dict(
         name=dict(type="str", required=True),
         mount_point=dict(type="str", default="kubernetes"),

@@ -133,11 +133,15 @@ class Resource(object):
     absent_disables_mount
                     ``state: absent`` disables the whole mount (for objects such
                     as an auth method's config that cannot be deleted alone)
+    required_if     AnsibleModule ``required_if`` rules of the options
+    after           callable(client, params, result, check_mode) run once the object
+                    converged (rotating a root credential); may update ``result``
     """
 
-    def __init__(self, label, path, fields, options, mount=None, merge_on_write=True,
-                 error_hints=(), validate=None, absent_disables_mount=False):
-        self.label = label
+    def __init__(self, path, fields, options, mount=None, merge_on_write=True,
+                 error_hints=(), validate=None, absent_disables_mount=False, required_if=(), after=None):
+        self.required_if = list(required_if)
+        self.after = after
         self.absent_disables_mount = absent_disables_mount
         self.options = options
         self.path = path
@@ -167,9 +171,6 @@ class Resource(object):
             if phrase in lowered:
                 return option
         return None
-
-    def field_names(self):
-        return [f.name for f in self.fields]
 
     def desired(self, params, path):
         """Normalised user values for the fields the user set; validates them."""

@@ -153,48 +153,12 @@ root_rotated:
   type: bool
 """
 
-from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import VaultModuleError, vault_errors
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._module import run_resource
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._resources import DB_CONNECTION
 
 
-def rotate_root_after_password(module, client, result):
-    params = module.params
-    sent_password = result.get("action") in ("create", "update") and params.get("password") is not None and (
-        result["action"] == "create" or params["update_password"] == "always"
-    )
-    result["root_rotated"] = bool(params["rotate_root"] and sent_password and params["state"] == "present")
-    if result["root_rotated"] and not module.check_mode:
-        path = "%s/rotate-root/%s" % (params["mount_point"].strip("/"), params["name"])
-        try:
-            with vault_errors("rotate the root credential at", path):
-                client.write_data(path, data={})
-        except VaultModuleError as exc:
-            raise _unrotated(client, result, exc)
-
-
-def _unrotated(client, result, exc):
-    """The connection was written but its root was not rotated: never leave that silently.
-
-    A connection this run created is deleted again, so the next run creates it and
-    rotates again; an updated one keeps the new password, which the next run with
-    update_password=always sends and rotates again.
-    """
-    if result["action"] == "create":
-        with vault_errors("remove the unrotated connection at", result["path"]):
-            client.delete(result["path"])
-        what = "The new connection was removed again, so a re-run creates it and rotates again"
-    else:
-        what = ("The connection holds the password you gave, not rotated; a re-run with "
-                "update_password=always sends it and rotates again")
-    return VaultModuleError(
-        "%s. %s; fix the cause first (root_rotation_statements, the admin login's rights)." % (exc.message, what),
-        path=exc.path, field="root_rotation_statements" if "statement" in exc.message.lower() else None,
-        changed=True)
-
-
 def main():
-    run_resource(DB_CONNECTION, after=rotate_root_after_password)
+    run_resource(DB_CONNECTION)
 
 
 if __name__ == "__main__":

@@ -111,7 +111,7 @@ from ansible_collections.dynamic_secrets.vault.plugins.module_utils._resources i
 
 
 def main():
-    run_resource(DB_ROLE, required_if=[("state", "present", ("db_name", "creation_statements"))])
+    run_resource(DB_ROLE)
 
 
 if __name__ == "__main__":

@@ -102,7 +102,7 @@ from ansible_collections.dynamic_secrets.vault.plugins.module_utils._resources i
 
 
 def main():
-    run_resource(K8S_AUTH, required_if=[("state", "present", ("kubernetes_host",))])
+    run_resource(K8S_AUTH)
 
 
 if __name__ == "__main__":

@@ -90,10 +90,7 @@ from ansible_collections.dynamic_secrets.vault.plugins.module_utils._resources i
 
 
 def main():
-    run_resource(
-        K8S_AUTH_ROLE,
-        required_if=[("state", "present", ("bound_service_account_names", "bound_service_account_namespaces"))],
-    )
+    run_resource(K8S_AUTH_ROLE)
 
 
 if __name__ == "__main__":

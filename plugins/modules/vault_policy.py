@@ -73,7 +73,7 @@ from ansible_collections.dynamic_secrets.vault.plugins.module_utils._resources i
 
 
 def main():
-    run_resource(POLICY, required_if=[("state", "present", ("policy",))])
+    run_resource(POLICY)
 
 
 if __name__ == "__main__":

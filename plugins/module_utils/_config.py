@@ -1,0 +1,290 @@
+# -*- coding: utf-8 -*-
+# Copyright: dynamic_secrets.vault contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Converge a whole Vault configuration document in one run: validate, read, plan, apply.
+
+Every object of the document goes through the same resource definitions and the same
+``plan``/``execute`` as the per-object modules: this file only orders the objects,
+reads them (concurrently), selects what ``prune`` deletes, and reports.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import fnmatch
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import (
+    VaultInputError,
+    VaultModuleError,
+    is_vault_error,
+    vault_errors,
+)
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._normalize import url_password
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._resources import (
+    DB_CONNECTION,
+    DB_ROLE,
+    K8S_AUTH,
+    K8S_AUTH_ROLE,
+    POLICY,
+)
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import execute, plan, read_object
+
+# Policies Vault creates itself; prune never deletes them.
+BUILTIN_POLICIES = frozenset(["root", "default", "response-wrapping", "control-group"])
+READ_THREADS = 8
+
+
+class Item(object):
+    """One object of the document: its resource, validated params and where it came from."""
+
+    def __init__(self, kind, resource, params, where, mount=None):
+        self.kind = kind
+        self.resource = resource
+        self.params = params
+        self.where = where
+        self.mount = mount  # the MountItem it lives in, or None
+        self.path = resource.path(params)
+        self.stored = None
+        self.decided = None
+
+
+class MountItem(object):
+    """A secrets engine or auth method the document manages (enabled when absent)."""
+
+    def __init__(self, kind, mount, params, where):
+        self.kind = kind
+        self.mount = mount
+        self.params = params
+        self.where = where
+        self.path = mount.sys_path(params)
+        self.present = None
+
+
+def _validated(resource, raw, where, inherited):
+    """The item's params as the per-object module would see them, or a VaultInputError."""
+    params = dict(raw or {})
+    for key, value in inherited.items():
+        if key in params and params[key] != value:
+            raise VaultInputError(key, where, "is set by the enclosing mount (%s), not per item" % value)
+        params[key] = value
+    validator = ArgumentSpecValidator(resource.options, required_if=resource.required_if)
+    result = validator.validate(params)
+    if result.error_messages:
+        raise VaultModuleError("Invalid item %s: %s" % (where, "; ".join(result.error_messages)), path=where)
+    params = result.validated_parameters
+    resource.desired(params, resource.path(params))
+    return params
+
+
+RESOURCES = (POLICY, DB_CONNECTION, DB_ROLE, K8S_AUTH, K8S_AUTH_ROLE)
+SECRET_OPTIONS = frozenset(name for resource in RESOURCES for name, spec in resource.options.items()
+                           if spec.get("no_log"))
+URL_OPTIONS = frozenset(field.name for resource in RESOURCES for field in resource.fields if field.kind == "url")
+
+
+def secrets_in(document):
+    """Every secret value anywhere in the raw document (for the module's no_log_values),
+    found before validation so that even a refused document never shows one."""
+    found = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in SECRET_OPTIONS and isinstance(value, str) and value:
+                    found.add(value)
+                elif key in URL_OPTIONS and url_password(value):
+                    found.add(url_password(value))
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document)
+    return found
+
+
+def build(document):
+    """Mounts and items in apply order, the whole document validated before anything is read."""
+    mounts, items = [], []
+    for index, policy in enumerate(document.get("policies") or []):
+        params = _validated(POLICY, policy, "policies[%d]" % index, {})
+        items.append(Item("policy", POLICY, params, "policies[%d]" % index))
+    for index, entry in enumerate(document.get("database") or []):
+        where = "database[%d]" % index
+        point = (entry.get("mount_point") or "database").strip("/")
+        mount = MountItem("database mount", DB_CONNECTION.mount, {"mount_point": point}, where)
+        mounts.append(mount)
+        for kind, resource, key in (("database connection", DB_CONNECTION, "connections"),
+                                    ("database role", DB_ROLE, "roles")):
+            for sub, raw in enumerate(entry.get(key) or []):
+                here = "%s.%s[%d]" % (where, key, sub)
+                params = _validated(resource, raw, here, {"mount_point": point})
+                items.append(Item(kind, resource, params, here, mount))
+    for index, entry in enumerate(document.get("kubernetes") or []):
+        where = "kubernetes[%d]" % index
+        point = (entry.get("mount_point") or "kubernetes").strip("/")
+        mount = MountItem("kubernetes auth mount", K8S_AUTH.mount, {"mount_point": point}, where)
+        mounts.append(mount)
+        if entry.get("config") is not None:
+            params = _validated(K8S_AUTH, entry["config"], where + ".config", {"mount_point": point})
+            items.append(Item("kubernetes auth config", K8S_AUTH, params, where + ".config", mount))
+        for sub, raw in enumerate(entry.get("roles") or []):
+            here = "%s.roles[%d]" % (where, sub)
+            params = _validated(K8S_AUTH_ROLE, raw, here, {"mount_point": point})
+            items.append(Item("kubernetes auth role", K8S_AUTH_ROLE, params, here, mount))
+    seen = {}
+    for item in items:
+        if item.path in seen:
+            raise VaultModuleError("%s and %s are the same object (%s)" % (seen[item.path], item.where, item.path),
+                                   path=item.path)
+        seen[item.path] = item.where
+    # Policies before the auth roles that name them; within a mount, connection before roles.
+    order = {"policy": 0, "database connection": 1, "database role": 2,
+             "kubernetes auth config": 3, "kubernetes auth role": 4}
+    items.sort(key=lambda i: order[i.kind])
+    return mounts, items
+
+
+def _list(client, path):
+    """Names under a LIST endpoint ([] when there are none: Vault answers 404)."""
+    try:
+        response = client.list(path)
+    except Exception as exc:  # pylint: disable=broad-except
+        if is_vault_error(exc, "InvalidPath"):
+            return []
+        with vault_errors("list", path):
+            raise
+    if not response:
+        return []
+    return list((response.get("data") or {}).get("keys") or [])
+
+
+def prune_candidates(client, document, mounts, items):
+    """Items (state absent) for the unlisted objects prune deletes."""
+    keep = list(document.get("prune_keep") or [])
+    wanted = set(i.path for i in items)
+    found = []
+
+    def keepable(name):
+        return any(fnmatch.fnmatchcase(name, pattern) for pattern in keep)
+
+    sources = []
+    for mount in mounts:
+        if not mount.present:
+            continue
+        point = mount.params["mount_point"]
+        if mount.mount.kind == "secrets":
+            sources.append(("database role", DB_ROLE, "%s/roles" % point, point))
+        else:
+            sources.append(("kubernetes auth role", K8S_AUTH_ROLE, "auth/%s/role" % point, point))
+    if document.get("policies") is not None:
+        sources.append(("policy", POLICY, "sys/policies/acl", None))
+    for kind, resource, list_path, point in sources:
+        for name in sorted(_list(client, list_path)):
+            name = name.rstrip("/")
+            if kind == "policy" and name in BUILTIN_POLICIES:
+                continue
+            if keepable(name):
+                continue
+            params = {"name": name, "state": "absent"}
+            if point is not None:
+                params["mount_point"] = point
+            item = Item(kind, resource, params, "prune")
+            if item.path not in wanted:
+                found.append(item)
+    return found
+
+
+def _read_all(client, targets):
+    """Read every target's stored object, a few at a time (reads only)."""
+    def read(item):
+        if item.mount is not None and not item.mount.present:
+            return None
+        return read_object(client, item.path)
+
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        for item, stored in zip(targets, pool.map(read, targets)):
+            item.stored = stored
+
+
+def _mount_present(client, mount):
+    present = mount.mount.exists(client, mount.params)
+    return present is not False
+
+
+def converge_document(client, document, mounts, items, check_mode=False, want_diff=False):
+    """Bring the whole document (``build``'s mounts and items) to Vault; return the module result."""
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        for mount, present in zip(mounts, pool.map(lambda m: _mount_present(client, m), mounts)):
+            mount.present = present
+    _read_all(client, items)
+    pruned = prune_candidates(client, document, mounts, items) if document.get("prune") else []
+    _read_all(client, pruned)
+
+    steps = []
+    for mount in mounts:
+        steps.append((mount, "none" if mount.present else "create"))
+    for item in items + pruned:
+        item.decided = plan(item.resource, item.params, item.stored, mount_present=True)
+        if item.resource.absent_disables_mount and item.params.get("state") == "absent" and item.stored:
+            item.decided.action = "disable"
+
+    written = []
+    objects = []
+    for mount, action in steps:
+        if action != "none" and not check_mode:
+            _apply(written, mount.path, lambda m=mount: m.mount.enable(client, m.params))
+        entry = dict(path=mount.path, kind=mount.kind, action=action, changed_fields=[])
+        if want_diff:
+            entry["diff"] = dict(before={"mount": None if action != "none" else mount.params["mount_point"] + "/"},
+                                 after={"mount": mount.params["mount_point"] + "/"})
+        objects.append(entry)
+    for item in items + pruned:
+        decided = item.decided
+        if decided.changed and not check_mode:
+            _apply(written, item.path, lambda i=item: _execute(client, i, check_mode))
+        entry = dict(path=item.path, kind=item.kind, action=decided.action,
+                     changed_fields=list(decided.changed_fields))
+        if item.where == "prune":
+            entry["pruned"] = True
+        if want_diff:
+            entry["diff"] = dict(before=decided.before, after=decided.after)
+        objects.append(entry)
+
+    summary = dict(create=0, update=0, delete=0, none=0)
+    for entry in objects:
+        action = "delete" if entry["action"] in ("delete", "disable") else entry["action"]
+        summary[action] = summary.get(action, 0) + 1
+    changed = any(entry["action"] != "none" for entry in objects)
+    result = dict(changed=changed, objects=objects, summary=summary)
+    if want_diff:
+        # One unified diff per changed object, headed like a plan: "update database/roles/x".
+        result["diff"] = [dict(before_header="%s %s" % (entry["action"], entry["path"]),
+                               after_header="%s %s" % (entry["action"], entry["path"]),
+                               before=entry["diff"]["before"], after=entry["diff"]["after"])
+                          for entry in objects if entry["action"] != "none"]
+    return result
+
+
+def _execute(client, item, check_mode):
+    execute(client, item.resource, item.params, item.decided, mount_present=True)
+    if item.resource.after is not None:
+        result = dict(path=item.path, action=item.decided.action)
+        item.resource.after(client, item.params, result, check_mode)
+
+
+def _apply(written, path, step):
+    """Run one write step; a failure says which objects were already written."""
+    try:
+        step()
+    except VaultModuleError as exc:
+        done = ", ".join(written) if written else "nothing"
+        raise VaultModuleError("%s (already written in this run: %s; a re-run converges the rest)"
+                               % (exc.message, done), path=exc.path or path, field=exc.field,
+                               changed=bool(written) or bool(exc.changed))
+    written.append(path)
