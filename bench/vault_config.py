@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark: one vault_config task against the per-object modules in loops, side by side.
 
 Starts one real OpenBao dev server with a file audit device, then for N database roles +
@@ -7,7 +6,7 @@ a no-op re-run), once with the per-object modules in loops and once with a singl
 vault_config task, each on its own mounts and names. Prints wall time, write requests in
 the audit log and the ratios, then vault_config alone at larger N.
 
-Usage (from the repository root, after `make bootstrap`):
+Usage (from the repository root, after `make bootstrap`; no shebang: run it with the venv's Python):
     .venv/bin/python bench/vault_config.py [--n 20] [--scale 200 1000]
 """
 
@@ -138,7 +137,8 @@ def main() -> None:
         print("|---|---|---|---|---|---|")
         for label, objects, first, fw, again, aw in rows:
             print(f"| {label} | {objects} | {first:.1f} s | {fw} | {again:.1f} s | {aw} |")
-        (_, _, loop_first, _, loop_again, _), (_, _, bulk_first, _, bulk_again, _) = rows
+        loop_first, loop_again = rows[0][2], rows[0][4]
+        bulk_first, bulk_again = rows[1][2], rows[1][4]
         print(f"| ratio vault_config / loops | | {bulk_first / loop_first:.3f} | | {bulk_again / loop_again:.3f} | |")
         if args.scale:
             print("\nvault_config alone\n")

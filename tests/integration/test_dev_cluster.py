@@ -215,8 +215,12 @@ def _run_probe_pod(core, name: str, image: str, command: list[str]):
         "spec": {"hostNetwork": True, "terminationGracePeriodSeconds": 5,
                  "containers": [{"name": "app", "image": image, "command": command}]},
     })
-    return _wait_for(lambda: (lambda p: p if p.status.phase == "Running" else None)(
-        core.read_namespaced_pod(name, "default")), 120, f"pod {name} Running")
+
+    def running():
+        pod = core.read_namespaced_pod(name, "default")
+        return pod if pod.status.phase == "Running" else None
+
+    return _wait_for(running, 120, f"pod {name} Running")
 
 
 def test_the_node_is_ready_and_serves_on_loopback_only(k8s_cluster):
@@ -246,8 +250,12 @@ def test_a_host_network_pod_runs_and_kubectl_logs_and_exec_work(k8s_cluster):
                                            "while true; do sleep 1 & wait $!; done"])
     try:
         assert pod.spec.node_name == "127.0.0.1"
-        logs = _wait_for(lambda: (lambda text: text if "psql (PostgreSQL)" in text else None)(
-            core.read_namespaced_pod_log(name, "default")), 30, "the probe pod's log")
+
+        def log_with_psql():
+            text = core.read_namespaced_pod_log(name, "default")
+            return text if "psql (PostgreSQL)" in text else None
+
+        logs = _wait_for(log_with_psql, 30, "the probe pod's log")
         assert "hello-from-the-node" in logs
         out = stream(core.connect_get_namespaced_pod_exec, name, "default", command=["id", "-u"],
                      stderr=True, stdin=False, stdout=True, tty=False)

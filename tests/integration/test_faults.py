@@ -15,8 +15,6 @@ import uuid
 
 import pytest
 
-from tests.integration.fixtures_servers import configure_database_engine
-
 
 def _failure(result, task: str) -> dict:
     found = result[task]
@@ -81,8 +79,8 @@ BAD_ROTATION = ["ALTER ROLE \"{{name}}\" WITH NO SUCH CLAUSE '{{password}}';"]
 GOOD_ROTATION = ["ALTER ROLE \"{{name}}\" WITH PASSWORD '{{password}}';"]
 
 
-def test_failed_root_rotation_reports_the_change_and_the_fixed_rerun_rotates(openbao, vault, postgres, playbook,
-                                                                              mount_point):
+def test_failed_root_rotation_reports_the_change_and_the_fixed_rerun_rotates(
+        openbao, vault, postgres, playbook, mount_point):
     """rotate_root with broken root_rotation_statements: the failed run says it changed the
     connection, removes the unrotated connection again (the original password is not stored
     anywhere), and the run with fixed statements creates and rotates it, after which the
@@ -296,7 +294,7 @@ def test_two_concurrent_runs_on_the_same_objects_both_converge(openbao, vault, d
     max_ttl: 1h
 """
     results = []
-    threads = [threading.Thread(target=lambda: results.append(playbook(task))) for _ in range(2)]
+    threads = [threading.Thread(target=lambda: results.append(playbook(task))) for _thread in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -22,9 +22,10 @@ import uuid
 from pathlib import Path
 
 import hvac
+import psycopg2
 import pytest
 
-from tests.integration.ansible_runner import REPO_ROOT, Result, run_playbook
+from tests.integration.ansible_runner import Result, run_playbook
 from tests.integration.fixtures_servers import READONLY_CREATION, READWRITE_CREATION, free_port
 
 BUILD_CACHE = os.environ.get("DYNAMIC_SECRETS_CACHE") or str(Path.home() / ".cache" / "dynamic_secrets")
@@ -140,6 +141,7 @@ def stack(k8s_cluster, openbao, postgres):
         "webapp_db_name": postgres.dbname,
         "webapp_image": k8s_cluster.image("webapp"),
         "webapp_host_network": True,
+        "webapp_agent_cache_port": free_port(),
         "injector_agent_image": k8s_cluster.image("vault-agent"),
     }
     s = Stack(k8s_cluster, openbao, postgres, db_mount, k8s_mount, role_vars)
@@ -195,6 +197,121 @@ def _exec(stack, pod: str, container: str, command: list[str]) -> str:
 
     return stream(stack.core().connect_get_namespaced_pod_exec, pod, "default", container=container,
                   command=command, stderr=True, stdin=False, stdout=True, tty=False)
+
+
+def _pg_can_login(postgres, user: str, password: str) -> bool:
+    try:
+        postgres.connect(user, password).close()
+        return True
+    except psycopg2.OperationalError:
+        return False
+
+
+# --------------------------------------------------------------------------- #
+# Issue 3: Kubernetes auth (runbook steps 6-8)
+# --------------------------------------------------------------------------- #
+def test_auth_config_uses_the_cluster_and_a_dedicated_reviewer(stack, kubernetes_auth_applied):
+    """Vault's kubernetes auth points at the cluster's API server with its CA and issuer, and
+    reviews tokens with the dedicated vault-token-reviewer bound to system:auth-delegator."""
+    from kubernetes import client
+
+    cfg = stack.vault().read(f"auth/{stack.k8s_mount}/config")["data"]
+    assert cfg["kubernetes_host"] == stack.cluster.server
+    assert cfg["kubernetes_ca_cert"].strip() == stack.cluster.ca_cert.read_text().strip()
+    assert cfg["issuer"] == "https://kubernetes.default.svc.cluster.local"
+    assert cfg["disable_local_ca_jwt"] is True
+    assert cfg["token_reviewer_jwt_set"] is True
+
+    rbac = client.RbacAuthorizationV1Api(stack.api())
+    bindings = [b for b in rbac.list_cluster_role_binding().items
+                if b.role_ref.name == "system:auth-delegator"
+                and any(s.kind == "ServiceAccount" and s.name == "vault-token-reviewer"
+                        and s.namespace == "vault-auth" for s in b.subjects or [])]
+    assert bindings, "vault-token-reviewer is not bound to system:auth-delegator"
+
+
+def test_webapp_sa_token_logs_in_and_reads_working_readonly_credentials(stack, kubernetes_auth_applied):
+    """A TokenRequest token of default/webapp-sa logs in with role webapp; the Vault token
+    reads database/creds/webapp-readonly, and those credentials log in to PostgreSQL."""
+    auth = stack.login("webapp-sa", "default")["auth"]
+    assert "webapp-policy" in auth["policies"]
+    assert auth["lease_duration"] == 24 * 3600
+
+    creds = stack.vault(auth["client_token"]).read(f"{stack.db_mount}/creds/webapp-readonly")
+    user, password = creds["data"]["username"], creds["data"]["password"]
+    conn = stack.postgres.connect(user, password)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM public.items")
+            assert cur.fetchone()[0] >= 1
+    finally:
+        conn.close()
+    stack.vault().sys.revoke_lease(creds["lease_id"])
+    assert not _pg_can_login(stack.postgres, user, password)
+
+
+def test_a_service_account_with_another_name_is_denied(stack, kubernetes_auth_applied):
+    """A ServiceAccount other than webapp-sa in the same namespace cannot log in as webapp."""
+    stack.ensure_service_account("intruder-sa", "default")
+    with pytest.raises(hvac.exceptions.Forbidden, match="not authorized"):
+        stack.login("intruder-sa", "default")
+
+
+def test_webapp_sa_in_another_namespace_is_denied(stack, kubernetes_auth_applied):
+    """webapp-sa outside the bound namespace 'default' cannot log in as webapp."""
+    namespace = f"other-{uuid.uuid4().hex[:6]}"
+    stack.ensure_service_account("webapp-sa", namespace)
+    with pytest.raises(hvac.exceptions.Forbidden, match="not authorized"):
+        stack.login("webapp-sa", namespace)
+
+
+def test_webapp_token_cannot_read_outside_its_policy(stack, kubernetes_auth_applied):
+    """The webapp's Vault token is refused another role's credentials and the policy list,
+    which the root token can read."""
+    root = stack.vault()
+    reporting = root.read(f"{stack.db_mount}/creds/reporting")
+    assert reporting["data"]["username"]
+    root.sys.revoke_lease(reporting["lease_id"])
+    assert root.sys.list_acl_policies()["data"]["keys"]
+
+    webapp = stack.vault(stack.login("webapp-sa", "default")["auth"]["client_token"])
+    with pytest.raises(hvac.exceptions.Forbidden):
+        webapp.read(f"{stack.db_mount}/creds/reporting")
+    with pytest.raises(hvac.exceptions.Forbidden):
+        webapp.sys.list_acl_policies()
+    with pytest.raises(hvac.exceptions.Forbidden):
+        webapp.read(f"{stack.db_mount}/config/appdb")
+
+
+def test_kubernetes_auth_rerun_and_check_mode_change_nothing(stack, kubernetes_auth_applied):
+    """Re-running kubernetes_auth, in check mode and for real, reports changed=0 and keeps
+    the reviewer token Vault holds working."""
+    check = stack.run_role("kubernetes_auth", check=True)
+    assert check.changed == 0, check.describe()
+    rerun = stack.run_role("kubernetes_auth")
+    assert rerun.changed == 0, rerun.describe()
+    assert stack.login("webapp-sa", "default")["auth"]["client_token"]
+
+
+# --------------------------------------------------------------------------- #
+# Issue 4: injector + webapp (runbook steps 9-10)
+# --------------------------------------------------------------------------- #
+def test_injector_mutates_the_webapp_pod(stack, webapp_deployed):
+    """The webapp pod gets the vault-agent-init init container, the vault-agent sidecar and
+    the /vault/secrets volume, and its agent config points at our Vault and auth mount."""
+    pod = _webapp_pod(stack)
+    assert pod.metadata.annotations.get("vault.hashicorp.com/agent-inject-status") == "injected"
+    assert [c.name for c in pod.spec.init_containers or []][:1] == ["vault-agent-init"]
+    assert "vault-agent" in [c.name for c in pod.spec.containers]
+    app = next(c for c in pod.spec.containers if c.name == "webapp")
+    assert "/vault/secrets" in [m.mount_path for m in app.volume_mounts]
+
+    init = next(c for c in pod.spec.init_containers if c.name == "vault-agent-init")
+    config = json.loads(base64.b64decode(next(e.value for e in init.env if e.name == "VAULT_CONFIG")))
+    assert config["vault"]["address"] == stack.openbao.addr
+    assert config["auto_auth"]["method"]["mount_path"] == f"auth/{stack.k8s_mount}"
+    assert config["auto_auth"]["method"]["config"]["role"] == "webapp"
+    assert config["template"][0]["destination"] == "/vault/secrets/db-creds"
 
 
 def test_webapp_pod_runs_and_its_own_log_shows_a_working_login(stack, webapp_deployed):

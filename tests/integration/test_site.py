@@ -23,10 +23,11 @@ RECAP = re.compile(r"^localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d
 
 
 def _ports():
-    ports = free_loopback_ports(len(PORT_VARS) + 2)
+    ports = free_loopback_ports(len(PORT_VARS) + 3)
     # Vault also binds its port + 1 (cluster port).
     return dict(vault_server_port=free_port(pairs=True), postgres_server_port=ports[0],
-                injector_external_port=ports[1], **dict(zip(PORT_VARS, ports[2:])))
+                injector_external_port=ports[1], webapp_agent_cache_port=ports[2],
+                **dict(zip(PORT_VARS, ports[3:])))
 
 
 def _playbook(home, extra, *args, log):
