@@ -288,3 +288,68 @@ def _apply(written, path, step):
                                % (exc.message, done), path=exc.path or path, field=exc.field,
                                changed=bool(written) or bool(exc.changed))
     written.append(path)
+
+
+def _exported(resource, stored, where, write_only):
+    """The per-object module options that reproduce ``stored``; write-only ones are listed, not read."""
+    options = {}
+    for field in resource.fields:
+        if field.write_only:
+            if field.set_flag is None or stored.get(field.set_flag):
+                write_only.append("%s.%s" % (where, field.name))
+            continue
+        if not field.compare:
+            continue
+        value = field.read(stored)
+        if value in (None, "", [], {}):
+            continue
+        if field.kind == "url" and url_password(value):
+            write_only.append("%s.%s" % (where, field.name))  # Vault reads it back redacted
+            continue
+        options[field.name] = value
+    return options
+
+
+def export_document(client, database=(), kubernetes=(), policies=True):
+    """What Vault holds under the given mounts (and its ACL policies) as a vault_config document."""
+    document, write_only = {}, []
+
+    def objects(list_path, resource, where, params):
+        found = []
+        for index, name in enumerate(sorted(n.rstrip("/") for n in _list(client, list_path))):
+            item_params = dict(params, name=name)
+            stored = read_object(client, resource.path(item_params)) or {}
+            here = "%s[%d]" % (where, index)
+            found.append(dict({"name": name}, **_exported(resource, stored, here, write_only)))
+        return found
+
+    if database:
+        document["database"] = []
+        for index, point in enumerate(database):
+            point = point.strip("/")
+            where = "database[%d]" % index
+            document["database"].append({
+                "mount_point": point,
+                "connections": objects("%s/config" % point, DB_CONNECTION, where + ".connections",
+                                       {"mount_point": point}),
+                "roles": objects("%s/roles" % point, DB_ROLE, where + ".roles", {"mount_point": point}),
+            })
+    if kubernetes:
+        document["kubernetes"] = []
+        for index, point in enumerate(kubernetes):
+            point = point.strip("/")
+            where = "kubernetes[%d]" % index
+            entry = {"mount_point": point}
+            stored = read_object(client, K8S_AUTH.path({"mount_point": point}))
+            if stored:
+                entry["config"] = _exported(K8S_AUTH, stored, where + ".config", write_only)
+            entry["roles"] = objects("auth/%s/role" % point, K8S_AUTH_ROLE, where + ".roles",
+                                     {"mount_point": point})
+            document["kubernetes"].append(entry)
+    if policies:
+        names = [n for n in sorted(_list(client, "sys/policies/acl")) if n not in BUILTIN_POLICIES]
+        document["policies"] = []
+        for name in names:
+            stored = read_object(client, POLICY.path({"name": name})) or {}
+            document["policies"].append({"name": name, "policy": stored.get("policy", "")})
+    return dict(changed=False, document=document, write_only=write_only)

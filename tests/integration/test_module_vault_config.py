@@ -158,3 +158,43 @@ def test_rotated_root_survives_reruns(openbao, vault, postgres, playbook, names,
     openbao.assert_no_writes(mark)
     creds = vault.read(f"{names['db']}/creds/webapp-readonly")["data"]
     assert postgres.can_login(creds["username"], creds["password"])
+
+
+def test_export_of_a_hand_made_vault_applies_without_change(openbao, vault, postgres, playbook, names, k8s_ca_pem,
+                                                            fake_jwt, cleanup_policies):
+    """vault_config_info exports what a Vault written by hand (hvac, not this collection) holds
+    under the given mounts, with the password and the reviewer JWT left out and listed; applying
+    the export with vault_config then reports changed=false and sends no write."""
+    db, k8s, policy = names["db"], names["k8s"], names["policies"][0]
+    vault.sys.enable_secrets_engine("database", path=db)
+    vault.write_data(f"{db}/config/appdb", data={
+        "plugin_name": "postgresql-database-plugin", "connection_url": postgres.connection_url(),
+        "username": postgres.admin_user, "password": postgres.admin_password, "allowed_roles": ["webapp-readonly"]})
+    vault.write_data(f"{db}/roles/webapp-readonly", data={
+        "db_name": "appdb", "creation_statements": READONLY_CREATION, "default_ttl": "1h", "max_ttl": "24h"})
+    vault.sys.enable_auth_method("kubernetes", path=k8s)
+    vault.write_data(f"auth/{k8s}/config", data={
+        "kubernetes_host": "https://127.0.0.1:6443", "kubernetes_ca_cert": k8s_ca_pem,
+        "token_reviewer_jwt": fake_jwt, "disable_local_ca_jwt": True})
+    vault.write_data(f"auth/{k8s}/role/webapp", data={
+        "bound_service_account_names": ["webapp-sa"], "bound_service_account_namespaces": ["default"],
+        "token_policies": [policy], "token_ttl": "24h"})
+    vault.sys.create_or_update_policy(policy, 'path "x/*" {\n  capabilities = ["read"]\n}\n')
+
+    exported = playbook(f"""
+- name: export
+  dynamic_secrets.vault.vault_config_info:
+    database: [{db}]
+    kubernetes: [{k8s}]
+""")["export"]
+    assert exported["changed"] is False
+    assert set(exported["write_only"]) == {"database[0].connections[0].password", "kubernetes[0].config.token_reviewer_jwt"}
+    assert postgres.admin_password not in json.dumps(exported) and fake_jwt not in json.dumps(exported)
+    document = exported["document"]
+    assert [r["name"] for r in document["database"][0]["roles"]] == ["webapp-readonly"]
+    assert policy in [p["name"] for p in document["policies"]]
+
+    mark = openbao.mark()
+    applied = _run(playbook, document)["config"]
+    assert applied["changed"] is False, [o for o in applied["objects"] if o["action"] != "none"]
+    openbao.assert_no_writes(mark)
