@@ -77,7 +77,7 @@ write_only:
   returned: always
   type: list
   elements: str
-  sample: [database[0].connections[0].password]
+  sample: ["database[0].connections[0].password"]
 """
 
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._config import export_document
