@@ -230,9 +230,10 @@ def converge_document(client, document, mounts, items, check_mode=False, want_di
     for mount in mounts:
         steps.append((mount, "none" if mount.present else "create"))
     for item in items + pruned:
-        item.decided = plan(item.resource, item.params, item.stored, mount_present=True)
-        if item.resource.absent_disables_mount and item.params.get("state") == "absent" and item.stored:
-            item.decided.action = "disable"
+        # Objects in a mount the mount step creates count as in a present mount; only a
+        # state=absent object looks at whether its mount is really there.
+        present = item.mount.present if item.mount is not None and item.params.get("state") == "absent" else True
+        item.decided = plan(item.resource, item.params, item.stored, mount_present=present)
 
     written = []
     objects = []

@@ -252,6 +252,11 @@ def plan(resource, params, stored, mount_present=True):
             elif field.compare:
                 before[field.name] = current[field.name]
 
+    if state == "absent" and resource.absent_disables_mount:
+        if not mount_present:
+            return Plan(path, "none", [], None, {}, {})
+        before.setdefault("mount", resource.mount.point(params) + "/")
+        return Plan(path, "disable", [], None, before, {"mount": None})
     if state == "absent":
         action = "delete" if stored is not None else "none"
         after = {"mount": before["mount"]} if "mount" in before else {}
@@ -322,10 +327,6 @@ def converge(client, resource, params, check_mode=False, want_diff=False):
         return result
 
     decided = plan(resource, params, stored, mount_present)
-    if resource.absent_disables_mount and (params.get("state") or "present") == "absent":
-        decided.action = "disable"  # the mount is present here (checked above)
-        decided.before.setdefault("mount", resource.mount.point(params) + "/")
-        decided.after = {"mount": None}
     if decided.changed and not check_mode:
         execute(client, resource, params, decided, mount_present)
 
