@@ -87,8 +87,8 @@ URL_OPTIONS = frozenset(field.name for resource in RESOURCES for field in resour
 
 
 def secrets_in(document):
-    """Every secret value anywhere in the raw document (for the module's no_log_values),
-    found before validation so that even a refused document never shows one."""
+    """Every secret value anywhere in a raw document or a module's params (for the module's
+    no_log_values), found before validation so that even refused input never shows one."""
     found = set()
 
     def walk(node):

@@ -18,7 +18,7 @@ from ansible_collections.dynamic_secrets.vault.plugins.module_utils._client impo
     connect,
 )
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import VaultModuleError
-from ansible_collections.dynamic_secrets.vault.plugins.module_utils._normalize import url_password
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._config import secrets_in
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import converge
 
 
@@ -62,12 +62,8 @@ def run(module, body, prepare=None):
 def run_resource(resource):
     """The whole life of a module that converges one Resource."""
     module = new_module(resource.options, supports_check_mode=True, required_if=resource.required_if)
-    # A password written into a URL option is a secret: Ansible masks it in every output.
-    for field in resource.fields:
-        if field.kind == "url":
-            password = url_password(module.params.get(field.name))
-            if password:
-                module.no_log_values.add(password)
+    # A password written into a URL option is a secret too: Ansible masks it in every output.
+    module.no_log_values.update(secrets_in(module.params))
 
     def prepare():
         resource.desired(module.params, resource.path(module.params))

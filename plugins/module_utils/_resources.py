@@ -90,8 +90,7 @@ def _unrotated(client, result, exc):
                 "update_password=always sends it and rotates again")
     return VaultModuleError(
         "%s. %s; fix the cause first (root_rotation_statements, the admin login's rights)." % (exc.message, what),
-        path=exc.path, field="root_rotation_statements" if "statement" in exc.message.lower() else None,
-        changed=True)
+        path=exc.path, field=DB_CONNECTION.field_at_fault(exc.message), changed=True)
 
 
 DB_CONNECTION = Resource(
@@ -99,6 +98,7 @@ DB_CONNECTION = Resource(
     mount=Mount("secrets", "database"),
     merge_on_write=True,
     error_hints=(("plugin not found", "plugin_name"),
+                 ("execute query", "root_rotation_statements"),
                  ("password authentication failed", "password"),
                  ("verifying connection", "connection_url"),
                  ("failed to connect", "connection_url")),

@@ -87,3 +87,15 @@ def test_prune_skips_policies_the_document_does_not_manage():
     client = mock.Mock()
     client.list.side_effect = _lister({"sys/policies/acl": ["unused"]})
     assert _config.prune_candidates(client, document, mounts, items) == []
+
+
+def test_a_failed_rotation_query_is_blamed_on_root_rotation_statements():
+    from ansible_collections.dynamic_secrets.vault.plugins.module_utils._resources import DB_CONNECTION
+
+    message = 'failed to update user: 1 error occurred: * failed to execute query: ERROR: syntax error at or near "NO"'
+    assert DB_CONNECTION.field_at_fault(message) == "root_rotation_statements"
+    assert DB_CONNECTION.field_at_fault("plugin not found in the catalog: x") == "plugin_name"
+
+
+def test_module_params_yield_their_url_password():
+    assert _config.secrets_in({"connection_url": "postgresql://u:Pw9@h/db", "password": None}) == {"Pw9"}
