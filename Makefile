@@ -1,6 +1,6 @@
 # The two commands a newcomer needs:
 #   make site   install everything, bring up the whole runbook, prove the webapp's credentials work
-#   make test   unit + integration + molecule + sanity (what CI runs)
+#   make test   lint + sanity + unit + integration + molecule (what CI runs)
 SHELL := /bin/bash
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
@@ -8,7 +8,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(BIN):$(PATH)
 PYTEST_FLAGS ?= -p no:cacheprovider -ra --durations=15
 
-.PHONY: bootstrap site teardown test unit integration molecule sanity clean
+.PHONY: bootstrap site teardown test unit integration molecule sanity lint clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -28,13 +28,17 @@ integration: bootstrap
 sanity: bootstrap
 	bash scripts/sanity.sh
 
+lint: bootstrap
+	bash scripts/lint.sh
+
 molecule: bootstrap
 	cd $(CURDIR) && $(BIN)/molecule test --all
 
-# Sanity first; then one pytest run over unit and integration tests (the
+# Lint and sanity first; then one pytest run over unit and integration tests (the
 # integration suite also runs the molecule scenarios), so the last line
 # is pytest's summary of everything.
 test: bootstrap
+	bash scripts/lint.sh
 	bash scripts/sanity.sh
 	$(BIN)/pytest $(PYTEST_FLAGS) tests/unit tests/integration
 

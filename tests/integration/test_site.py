@@ -108,3 +108,49 @@ def test_rerun_and_check_mode_report_no_change(converged):
                                     log=converged["work"] / ("%s.log" % name))
         assert rc == 0, "\n".join(text.splitlines()[-40:])
         assert recap is not None and recap[1] == "0" and recap[3] == "0", (name, recap)
+
+
+def _vault(home):
+    import hvac
+
+    env = dict(re.findall(r"^export (VAULT_ADDR|VAULT_TOKEN)='?([^'\n]+)'?$", (home / "vault.env").read_text(), re.M))
+    return hvac.Client(url=env["VAULT_ADDR"], token=env["VAULT_TOKEN"])
+
+
+def test_check_diff_on_a_drifted_system_reads_like_a_plan(converged):
+    """Out of band: a DB role's TTL changed, the webapp policy deleted, the auth role's TTL changed.
+    `site.yml --check --diff` names exactly those objects with their action, writes nothing, shows
+    no secret; a normal run then repairs them."""
+    assert converged["rc"] == 0
+    vault = _vault(converged["home"])
+    role = vault.read("database/roles/webapp-readonly")["data"]
+    vault.write("database/roles/webapp-readonly", db_name=role["db_name"],
+                creation_statements=role["creation_statements"], revocation_statements=role["revocation_statements"],
+                default_ttl=600, max_ttl=role["max_ttl"])
+    vault.sys.delete_policy("webapp-policy")
+    auth_role = vault.read("auth/kubernetes/role/webapp")["data"]
+    vault.write("auth/kubernetes/role/webapp", bound_service_account_names=auth_role["bound_service_account_names"],
+                bound_service_account_namespaces=auth_role["bound_service_account_namespaces"],
+                token_policies=auth_role["token_policies"], token_ttl=60)
+
+    rc, text, recap = _playbook(converged["home"], converged["extra"], "site.yml", "--check", "--diff",
+                                log=converged["work"] / "drift-check.log")
+    assert rc == 0, "\n".join(text.splitlines()[-40:])
+    headers = sorted(set(re.findall(r"^--- before: (create|update|delete) (\S+)$", text, re.M)))
+    assert headers == [("create", "sys/policies/acl/webapp-policy"),
+                       ("update", "auth/kubernetes/role/webapp"),
+                       ("update", "database/roles/webapp-readonly")], text
+    assert re.search(r'^-\s+"default_ttl": 600,?$', text, re.M), text
+    assert re.search(r'^\+\s+"default_ttl": 3600,?$', text, re.M), text
+    # Nothing written.
+    assert vault.read("database/roles/webapp-readonly")["data"]["default_ttl"] == 600
+    assert "webapp-policy" not in vault.sys.list_acl_policies()["data"]["keys"]
+    leaked = [name for name, value in _secrets(converged["home"]).items() if len(value) >= 8 and value in text]
+    assert leaked == []
+
+    rc, text, recap = _playbook(converged["home"], converged["extra"], "site.yml",
+                                log=converged["work"] / "drift-repair.log")
+    assert rc == 0, "\n".join(text.splitlines()[-40:])
+    assert vault.read("database/roles/webapp-readonly")["data"]["default_ttl"] == 3600
+    assert vault.read("auth/kubernetes/role/webapp")["data"]["token_ttl"] == 86400
+    assert "webapp-policy" in vault.sys.list_acl_policies()["data"]["keys"]

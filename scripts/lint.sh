@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Lint gate of `make test`: ansible-lint (profile production, .ansible-lint), yamllint
+# (.yamllint) and the changelog fragments (antsibull-changelog). Zero findings pass.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$ROOT/.venv/bin:$PATH"
+export ANSIBLE_COLLECTIONS_PATH="$ROOT/.collections"
+yamllint --strict .
+ansible-lint --nocolor --offline
+antsibull-changelog lint
+echo "lint: clean"
