@@ -102,3 +102,21 @@ attributes:
     membership:
       - dynamic_secrets.vault.vault
 """
+
+    # Attributes of the read-only *_info modules.
+    INFO_ATTRIBUTES = r"""
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: Reads only; runs the same in check mode.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: N/A
+    details: Changes nothing, so there is no diff.
+  action_group:
+    description: Use C(group/dynamic_secrets.vault.vault) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - dynamic_secrets.vault.vault
+"""

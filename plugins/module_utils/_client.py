@@ -68,6 +68,21 @@ def argspec(**module_options):
     return spec
 
 
+def with_fallbacks(params):
+    """The common options of ``params`` completed as AnsibleModule would: unset ones from
+    their environment variables, then their defaults. For plugins that are not modules."""
+    completed = dict(params)
+    for name, spec in COMMON_ARGSPEC.items():
+        if completed.get(name) is None and spec.get("fallback"):
+            for variable in spec["fallback"][1]:
+                if os.environ.get(variable):
+                    completed[name] = os.environ[variable]
+                    break
+        if completed.get(name) is None and "default" in spec:
+            completed[name] = spec["default"]
+    return completed
+
+
 class _AuthMethod(object):
     """One login method: what it needs and how it logs in."""
 

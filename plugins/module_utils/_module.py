@@ -17,9 +17,9 @@ from ansible_collections.dynamic_secrets.vault.plugins.module_utils._client impo
     argspec,
     connect,
 )
-from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import VaultModuleError
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._config import secrets_in
-from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import converge
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import VaultModuleError, vault_errors
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import converge, read_object
 
 
 def new_module(options, **kwargs):
@@ -74,5 +74,46 @@ def run_resource(resource):
         if resource.after is not None:
             resource.after(client, module.params, result, module.check_mode)
         return result
+
+    run(module, body, prepare)
+
+
+def read_info(client, resource, params):
+    """What Vault holds for one object, normalised like the module compares it.
+
+    Write-only values (passwords, JWTs) are never part of it: Vault does not return
+    them, and a password written into a URL is masked.
+    """
+    stored = read_object(client, resource.path(params))
+    if stored is None:
+        return None
+    return resource.current(stored)
+
+
+def run_info(resource):
+    """The life of a read-only ``*_info`` module: one object by ``name``, or all of them."""
+    options = dict(name=dict(type="str"), mount_point=resource.options["mount_point"])
+    module = new_module(options, supports_check_mode=True)
+
+    def prepare():
+        if module.params["name"] is not None:
+            resource.desired(dict(module.params, state="absent"), resource.path(module.params))
+
+    def body(client):
+        params = module.params
+        if params["name"] is not None:
+            found = read_info(client, resource, params)
+            return dict(changed=False, path=resource.path(params), exists=found is not None,
+                        object=found or {})
+        listing = resource.path(dict(params, name="")).rstrip("/")
+        with vault_errors("list", listing):
+            response = client.list(listing)
+        names = sorted(((response or {}).get("data") or {}).get("keys") or [])
+        objects = {}
+        for name in names:
+            found = read_info(client, resource, dict(params, name=name))
+            if found is not None:
+                objects[name] = found
+        return dict(changed=False, path=listing, objects=objects)
 
     run(module, body, prepare)

@@ -184,6 +184,42 @@ DB_ROLE = Resource(
 )
 
 
+def _check_static_role(params, path):
+    _check_name("name")(params, path)
+    period = params.get("rotation_period")
+    if period is not None:
+        from ansible_collections.dynamic_secrets.vault.plugins.module_utils._normalize import ttl_seconds
+        if ttl_seconds(period) < 5:
+            raise VaultInputError("rotation_period", path, "Vault rotates at most every 5 seconds (got %ss)"
+                                  % ttl_seconds(period))
+
+
+DB_STATIC_ROLE = Resource(
+    path=_db_path("static-roles"),
+    merge_on_write=True,
+    error_hints=(("statement", "rotation_statements"), ("allowed", "name"), ("rotation", "rotation_period")),
+    validate=_check_static_role,
+    required_if=[("state", "present", ("db_name", "username", "rotation_period"))],
+    options=dict(
+        name=dict(type="str", required=True),
+        mount_point=dict(type="str", default="database"),
+        db_name=dict(type="str"),
+        username=dict(type="str"),
+        rotation_period=dict(type="raw"),
+        rotation_statements=dict(type="list", elements="str"),
+        credential_type=dict(type="str", choices=["password", "rsa_private_key", "client_certificate"]),
+        state=STATE,
+    ),
+    fields=[
+        Field("db_name"),
+        Field("username"),
+        Field("rotation_period", kind="ttl"),
+        Field("rotation_statements", kind="statements"),
+        Field("credential_type"),
+    ],
+)
+
+
 def _check_policy(params, path):
     _check_name("name")(params, path)
     text = params.get("policy")

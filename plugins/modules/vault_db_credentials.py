@@ -15,6 +15,9 @@ description:
   - Reads C(<mount_point>/creds/<role>), which makes Vault create a new database login with a lease.
   - Each run issues a new login, so the task reports C(changed=true); add C(changed_when) if your play
     treats it as a read. In check mode nothing is issued.
+  - With O(static=true) it reads the current password of a static role from
+    C(<mount_point>/static-creds/<role>) (M(dynamic_secrets.vault.vault_db_static_role)) instead: a read,
+    reported as C(changed=false), run in check mode too.
   - The result holds the password. Set C(no_log) on the task.
 author:
   - dynamic_secrets.vault maintainers (@dynamic-secrets)
@@ -24,7 +27,8 @@ attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
-    details: Reports C(changed=true) and issues nothing; the credential fields are then absent.
+    details: Reports C(changed=true) and issues nothing; the credential fields are then absent. A static
+      read (O(static=true)) runs in check mode too.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
@@ -42,6 +46,11 @@ options:
     description: Where the database secrets engine is mounted.
     type: str
     default: database
+  static:
+    description: Read the current password of a static role instead of issuing a dynamic login.
+    type: bool
+    default: false
+    version_added: 0.3.0
 """
 
 EXAMPLES = r"""
@@ -58,6 +67,13 @@ EXAMPLES = r"""
     login_password: "{{ creds.password }}"
     db: appdb
     query: SELECT count(*) FROM items
+  no_log: true
+
+- name: Read the current password of a static role
+  dynamic_secrets.vault.vault_db_credentials:
+    role: reporting
+    static: true
+  register: reporting
   no_log: true
 """
 
@@ -77,7 +93,7 @@ password:
   type: str
 lease_id:
   description: Lease of the login; revoke it with M(dynamic_secrets.vault.vault_lease).
-  returned: success and not check mode
+  returned: success and not check mode, dynamic roles
   type: str
   sample: database/creds/webapp-readonly/3yvGzGyCCWF5yHmiagqNcqGd
 lease_duration:
@@ -87,11 +103,29 @@ lease_duration:
   sample: 3600
 renewable:
   description: Whether the lease can be renewed.
-  returned: success and not check mode
+  returned: success and not check mode, dynamic roles
   type: bool
+last_vault_rotation:
+  description: When Vault last rotated the static role's password (RFC 3339).
+  returned: success, static roles
+  type: str
+  version_added: 0.3.0
+rotation_period:
+  description: Seconds between two rotations of the static role's password.
+  returned: success, static roles
+  type: int
+  version_added: 0.3.0
+ttl:
+  description: Seconds until the static role's next rotation.
+  returned: success, static roles
+  type: int
+  version_added: 0.3.0
 """
 
-from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import VaultModuleError, vault_errors
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._credentials import (
+    credentials_path,
+    read_credentials,
+)
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._module import new_module, run
 
 
@@ -100,30 +134,21 @@ def main():
         dict(
             role=dict(type="str", required=True),
             mount_point=dict(type="str", default="database"),
+            static=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
-    path = "%s/creds/%s" % (module.params["mount_point"].strip("/"), module.params["role"])
+    static = module.params["static"]
+    path = credentials_path(module.params["mount_point"], module.params["role"], static)
     if not module.no_log:
-        module.warn("vault_db_credentials returns the issued password: set no_log: true on this task, "
+        module.warn("vault_db_credentials returns the password: set no_log: true on this task, "
                     "or the password shows in the output at -v and in callbacks")
 
     def body(client):
-        result = dict(changed=True, path=path)
-        if module.check_mode:
+        result = dict(changed=not static, path=path)
+        if module.check_mode and not static:
             return result
-        with vault_errors("read", path):
-            response = client.read(path)
-        if not response or not response.get("data"):
-            raise VaultModuleError("Vault returned no credentials at %s: does the role exist?" % path, path=path)
-        data = response["data"]
-        result.update(
-            username=data.get("username"),
-            password=data.get("password"),
-            lease_id=response.get("lease_id"),
-            lease_duration=response.get("lease_duration"),
-            renewable=response.get("renewable"),
-        )
+        result.update(read_credentials(client, module.params["mount_point"], module.params["role"], static))
         return result
 
     run(module, body)

@@ -254,6 +254,17 @@ class Postgres:
     admin_user: str
     admin_password: str
     datadir: Path
+    start_options: str = ""
+    log: Path | None = None
+
+    def stop(self) -> None:
+        """Stop the server (fast shutdown), e.g. to make Vault's revocations fail."""
+        _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop"])
+
+    def start(self) -> None:
+        """Start it again on the same port."""
+        _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.log),
+                      "-w", "-t", "60", "-o", self.start_options, "start"])
 
     def connect(self, user: str, password: str, dbname: str | None = None):
         """A psycopg2 connection (autocommit) over TCP with scram authentication."""
@@ -331,13 +342,13 @@ def postgres() -> Iterator[Postgres]:
     )
     port = 0
     started = False
+    options = ""
     for _attempt in range(3):
         port = free_port()
+        options = f"-c listen_addresses=127.0.0.1 -p {port} -k {sockdir} -c fsync=off"
         try:
             _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(datadir), "-l", str(base / "server.log"),
-                          "-w", "-t", "60", "-o",
-                          f"-c listen_addresses=127.0.0.1 -p {port} -k {sockdir} -c fsync=off",
-                          "start"])
+                          "-w", "-t", "60", "-o", options, "start"])
             started = True
             break
         except subprocess.CalledProcessError:
@@ -349,11 +360,15 @@ def postgres() -> Iterator[Postgres]:
 
     server = Postgres(host="127.0.0.1", port=port, dbname="appdb", superuser="postgres",
                       superuser_password=superuser_password, admin_user="vault_admin",
-                      admin_password=admin_password, datadir=datadir)
+                      admin_password=admin_password, datadir=datadir, start_options=options,
+                      log=base / "server.log")
     try:
         server.superuser_query(
             "CREATE ROLE vault_admin LOGIN CREATEROLE NOSUPERUSER PASSWORD %s", (admin_password,),
             dbname="postgres")
+        # As postgres_server does: the owner of what revoked logins leave behind.
+        server.superuser_query("CREATE ROLE webapp_owner NOLOGIN", dbname="postgres")
+        server.superuser_query("GRANT webapp_owner, pg_signal_backend TO vault_admin", dbname="postgres")
         server.superuser_query("CREATE DATABASE appdb OWNER vault_admin", dbname="postgres")
         # Owned by vault_admin, so it can grant any privilege on them to the roles Vault creates.
         conn = server.connect("vault_admin", admin_password)

@@ -236,6 +236,39 @@ def test_revoking_the_lease_drops_the_login(deployment: Deployment) -> None:
         deployment.connect(user, password)
 
 
+def test_revoking_a_login_that_created_a_table_ends_its_session_and_keeps_the_table(
+        deployment: Deployment) -> None:
+    """Vault's default revocation fails once a login owns a table (and leaves its sessions
+    running). The role's statements end the session, hand the table with its rows to the
+    owner role and drop the login, all as the least-privilege vault_admin."""
+    creds = deployment.issue("webapp-readwrite")
+    user, password = creds["data"]["username"], creds["data"]["password"]
+    # The webapp roles stay least-privilege: this test alone lets the login create tables,
+    # granted by vault_admin as a role's creation statements would.
+    deployment.superuser_query("GRANT CREATE ON SCHEMA public TO vault_admin WITH GRANT OPTION")
+    deployment.superuser_query(f'SET ROLE vault_admin; GRANT CREATE ON SCHEMA public TO "{user}"; RESET ROLE')
+    table = f"made_by_{user[-10:]}"
+    conn = deployment.connect(user, password)
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE TABLE public.{table} (id int)")
+        cur.execute(f"INSERT INTO public.{table} VALUES (1), (2)")
+    try:
+        deployment.vault().sys.revoke_lease(creds["lease_id"])
+        with pytest.raises(psycopg2.OperationalError):  # the open session was ended
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1")
+    finally:
+        conn.close()
+    assert deployment.superuser_query("SELECT 1 FROM pg_roles WHERE rolname = %s", (user,)) == []
+    assert deployment.superuser_query(
+        "SELECT tableowner FROM pg_tables WHERE schemaname = 'public' AND tablename = %s",
+        (table,)) == [("webapp_owner",)]
+    assert deployment.superuser_query(f"SELECT count(*) FROM public.{table}") == [(2,)]
+    with pytest.raises(psycopg2.OperationalError):
+        deployment.connect(user, password)
+    deployment.superuser_query("REVOKE CREATE ON SCHEMA public FROM vault_admin CASCADE")
+
+
 def test_role_verification_leaves_no_login_behind(deployment: Deployment) -> None:
     """The roles' own proof credential (issued on every run) is revoked again: no login
     created by Vault survives the three runs."""
