@@ -14,6 +14,8 @@ options:
   url:
     description:
       - Address of the Vault or OpenBao server, for example V(https://vault.example.com:8200).
+      - Several addresses, comma-separated (the nodes of a cluster), are tried in order. The active node is used
+        if one answers, else a standby (it forwards requests to the active node).
       - Falls back to E(VAULT_ADDR), then E(BAO_ADDR), then V(http://127.0.0.1:8200).
     type: str
   token:

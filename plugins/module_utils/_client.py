@@ -218,6 +218,35 @@ def _session(retries):
     return session
 
 
+def pick_address(url, verify, timeout):
+    """The address to talk to when ``url`` lists several (a cluster's nodes, comma-separated).
+
+    The active node if one answers, else a standby (standbys forward requests to the
+    active node); a node that does not answer is skipped.
+    """
+    addresses = [address.strip() for address in (url or DEFAULT_URL).split(",") if address.strip()]
+    if len(addresses) <= 1:
+        return addresses[0] if addresses else DEFAULT_URL
+    standby = None
+    seen = []
+    for address in addresses:
+        try:
+            response = requests.get(address.rstrip("/") + "/v1/sys/health", verify=verify,
+                                    timeout=min(timeout or 30, 5))
+        except requests.RequestException as exc:
+            seen.append("%s: %s" % (address, exc.__class__.__name__))
+            continue
+        if response.status_code == 200:
+            return address
+        if response.status_code in (429, 473) and standby is None:
+            standby = address
+        seen.append("%s: HTTP %s" % (address, response.status_code))
+    if standby is not None:
+        return standby
+    raise VaultModuleError("No address in 'url' answers as an active or standby Vault node (%s)" % "; ".join(seen),
+                           field="url")
+
+
 def connect(params):
     """Return a logged-in hvac client built from the common options.
 
@@ -240,7 +269,7 @@ def connect(params):
     # hvac uses the session's own ``verify`` when it is given a session.
     session.verify = verify
     client = hvac.Client(
-        url=params.get("url") or DEFAULT_URL,
+        url=pick_address(params.get("url"), verify, params.get("timeout")),
         namespace=params.get("namespace") or None,
         verify=verify,
         timeout=params.get("timeout") or 30,

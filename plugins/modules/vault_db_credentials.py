@@ -16,7 +16,7 @@ description:
   - Each run issues a new login, so the task reports C(changed=true); add C(changed_when) if your play
     treats it as a read. In check mode nothing is issued.
   - With O(static=true) it reads the current password of a static role from
-    C(<mount_point>/static-creds/<role>) (M(dynamic_secrets.vault.vault_db_static_role)) instead: a read,
+    C(<mount_point>/static-creds/<role>) (M(dynamic_secrets.vault.vault_db_static_role)) instead. That is a read,
     reported as C(changed=false), run in check mode too.
   - The result holds the password. Set C(no_log) on the task.
 author:

@@ -64,6 +64,27 @@ def free_port(pairs: bool = False) -> int:
     raise RuntimeError("no free port pair on 127.0.0.1")
 
 
+def free_port_run(count: int) -> int:
+    """The first of ``count`` consecutive free TCP ports on 127.0.0.1, below the ephemeral range."""
+    import random
+
+    for _attempt in range(200):
+        first = random.randrange(20000, 32000 - count)
+        socks = []
+        try:
+            for port in range(first, first + count):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError(f"no {count} consecutive free ports on 127.0.0.1")
+
+
 # --------------------------------------------------------------------------- #
 # OpenBao
 # --------------------------------------------------------------------------- #
@@ -135,6 +156,39 @@ class OpenBao:
     def assert_no_writes(self, mark: int, successful_only: bool = False) -> None:
         writes = self.writes_since(mark, successful_only=successful_only)
         assert not writes, f"expected no write to Vault, the audit log shows: {writes}"
+
+
+VAULT_VERSION = "v1.21.0"
+BUILD_SCRIPT = Path(__file__).resolve().parents[2] / "roles" / "dev_cluster" / "files" / "build-binaries.sh"
+
+
+def binary_cache() -> Path:
+    return Path(os.environ.get("DYNAMIC_SECRETS_CACHE") or Path.home() / ".cache" / "dynamic_secrets")
+
+
+def build_vault(background: bool = False):
+    """HashiCorp Vault from the version-keyed cache, built by the dev_cluster build script when
+    missing (the script's lock makes a second caller wait for a build under way)."""
+    binary = binary_cache() / "bin" / f"vault-{VAULT_VERSION}"
+    if binary.exists():
+        return binary
+    env = {**os.environ, "DEV_CLUSTER_CACHE_DIR": str(binary_cache()), "DEV_CLUSTER_VAULT_VERSION": VAULT_VERSION}
+    cmd = ["bash", str(BUILD_SCRIPT), "vault"]
+    if background:
+        log = open(binary_cache().parent / "dynamic_secrets-vault-build.log", "ab")  # noqa: SIM115
+        return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    subprocess.run(cmd, env=env, check=True, capture_output=True, timeout=3600)
+    return binary
+
+
+@pytest.fixture(scope="session")
+def vault_binary_for() -> Callable[[str], str]:
+    """``vault_binary_for("openbao" | "vault")``: the server binary of that flavor."""
+    def get(flavor: str) -> str:
+        if flavor == "openbao":
+            return str(shutil.which("bao", path=str(VENV_BIN)) or shutil.which("bao"))
+        return str(build_vault())
+    return get
 
 
 def _start_openbao(workdir: Path) -> OpenBao:

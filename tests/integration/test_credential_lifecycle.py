@@ -306,3 +306,32 @@ def test_info_modules_read_without_writing_or_returning_a_password(openbao, post
     assert "password" not in connection
     assert sorted(result["connections"]["objects"]) == ["appdb"]
     assert postgres.admin_password not in result.output
+
+
+COHERENCE_PLAY = """
+- hosts: localhost
+  gather_facts: false
+  roles:
+    - role: kubernetes_auth
+"""
+
+
+@pytest.mark.parametrize("token_ttl,warned", [("1h", True), ("24h", False)])
+def test_kubernetes_auth_preflight_warns_when_tokens_die_before_the_db_leases(
+        openbao, playbook, database_engine, tmp_path, token_ttl, warned):
+    """The database roles allow leases of 24h (max_ttl); an auth role whose tokens live 1h
+    gets a warning naming both numbers, one whose tokens live 24h gets none."""
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\n")
+    result = playbook(COHERENCE_PLAY, verbosity=1, extra_vars={
+        "kubernetes_auth_kubeconfig": str(kubeconfig), "kubernetes_auth_role_ttl": token_ttl,
+        "kubernetes_auth_db_mount_point": database_engine.mount_point,
+        "ansible_python_interpreter": sys.executable,
+    }, env={"ANSIBLE_RUN_TAGS": "kubernetes_auth_preflight"})
+    text = " ".join(result.output.split())
+    warning = ("[WARNING]: Kubernetes auth role 'webapp' issues tokens with a TTL of 3600s, shorter than the "
+               "max_ttl of 86400s of database role 'webapp-readonly'")
+    assert (warning in text) is warned, result.output[-3000:]
+    assert ("database role 'webapp-readwrite'" in text) is warned
+    if not warned:
+        assert "[WARNING]: Kubernetes auth role" not in text

