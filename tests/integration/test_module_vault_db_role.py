@@ -6,6 +6,9 @@ import pytest
 
 from tests.integration.fixtures_servers import configure_database_engine
 
+# Run on OpenBao and on HashiCorp Vault (see fixtures_servers.server).
+pytestmark = pytest.mark.both_servers
+
 # `{% raw %}` keeps Vault's {{name}}/{{password}}/{{expiration}} away from Jinja
 # (the README shows this form next to `!unsafe`).
 TASK = """
@@ -46,15 +49,15 @@ def stored_role(vault, mount, name=ROLE):
     return None if data is None else data["data"]
 
 
-def test_role_lifecycle(openbao, vault, postgres, playbook, engine):
+def test_role_lifecycle(server, vault, postgres, playbook, engine):
     """The runbook's read-only role is created with TTLs 1h/24h, issues working logins, is left
     alone when unchanged, and is deleted once; check mode writes nothing."""
     ev = {"role_name": ROLE, "mount": engine.mount_point}
 
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(TASK, extra_vars=ev, check=True)
     assert result["role"]["changed"] is True
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
     assert stored_role(vault, engine.mount_point) is None
 
     result = playbook(TASK, extra_vars=ev)
@@ -73,28 +76,28 @@ def test_role_lifecycle(openbao, vault, postgres, playbook, engine):
         cur.execute("SELECT count(*) FROM public.items")
     conn.close()
 
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(TASK, extra_vars=ev)
     assert result["role"]["changed"] is False
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
 
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(ABSENT_TASK, extra_vars=ev, check=True)
     assert result["role"]["changed"] is True
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
     assert stored_role(vault, engine.mount_point) is not None
 
     result = playbook(ABSENT_TASK, extra_vars=ev)
     assert result["role"]["changed"] is True
     assert stored_role(vault, engine.mount_point) is None
 
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(ABSENT_TASK, extra_vars=ev)
     assert result["role"]["changed"] is False
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
 
 
-def test_equivalent_spellings_are_not_changes(openbao, vault, playbook, engine):
+def test_equivalent_spellings_are_not_changes(server, vault, playbook, engine):
     """TTLs written as seconds or durations and a statement given as a string or a one-item
     list are the same thing to Vault, so switching spelling reports no change and sends no write."""
     ev = {"role_name": ROLE, "mount": engine.mount_point}
@@ -120,23 +123,23 @@ def test_equivalent_spellings_are_not_changes(openbao, vault, playbook, engine):
         "revocation_statements: !unsafe 'DROP ROLE IF EXISTS \"{{name}}\";'",
         "revocation_statements: !unsafe\n      - 'DROP ROLE IF EXISTS \"{{name}}\";'")
     assert respelled != ev_unsafe
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(respelled, extra_vars=ev)
     assert result["role"]["changed"] is False
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
 
 
-def test_ttl_change_is_applied_and_diffed(openbao, vault, playbook, engine):
+def test_ttl_change_is_applied_and_diffed(server, vault, playbook, engine):
     """Shortening default_ttl is a change: check mode predicts it without writing, diff mode shows
     the TTL before and after in seconds, and the apply stores it."""
     ev = {"role_name": ROLE, "mount": engine.mount_point}
     playbook(TASK, extra_vars=ev)
 
     ev["default_ttl"] = "30m"
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(TASK, extra_vars=ev, check=True, diff=True)
     assert result["role"]["changed"] is True
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
     assert result["role"]["diff"]["before"]["default_ttl"] == 3600
     assert result["role"]["diff"]["after"]["default_ttl"] == 1800
     assert stored_role(vault, engine.mount_point)["default_ttl"] == 3600

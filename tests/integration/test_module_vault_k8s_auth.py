@@ -9,6 +9,11 @@ import json
 
 from tests.integration.fixtures_servers import make_fake_jwt
 
+import pytest
+
+# Run on OpenBao and on HashiCorp Vault (see fixtures_servers.server).
+pytestmark = pytest.mark.both_servers
+
 TASK = """
 - name: k8s auth
   dynamic_secrets.vault.vault_k8s_auth:
@@ -39,15 +44,15 @@ def stored_config(vault, mount):
     return None if data is None else data["data"]
 
 
-def test_k8s_auth_lifecycle(openbao, vault, playbook, k8s_mount, k8s_ca_pem, fake_jwt):
+def test_k8s_auth_lifecycle(server, vault, playbook, k8s_mount, k8s_ca_pem, fake_jwt):
     """Kubernetes auth is enabled and configured (host, CA, reviewer JWT, issuer), left alone when
     unchanged, and removed once; check mode neither enables nor writes anything."""
     ev = {"mount": k8s_mount, "ca_pem": k8s_ca_pem, "reviewer_jwt": fake_jwt}
 
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(TASK, extra_vars=ev, check=True)
     assert result["k8s auth"]["changed"] is True
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
     assert auth_enabled(vault, k8s_mount) is None
 
     result = playbook(TASK, extra_vars=ev)
@@ -61,28 +66,28 @@ def test_k8s_auth_lifecycle(openbao, vault, playbook, k8s_mount, k8s_ca_pem, fak
     assert stored["issuer"] == "https://kubernetes.default.svc.cluster.local"
     assert stored["disable_local_ca_jwt"] is True
 
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(TASK, extra_vars=ev)
     assert result["k8s auth"]["changed"] is False
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
 
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(ABSENT_TASK, extra_vars=ev, check=True)
     assert result["k8s auth"]["changed"] is True
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
     assert auth_enabled(vault, k8s_mount) == "kubernetes"
 
     result = playbook(ABSENT_TASK, extra_vars=ev)
     assert result["k8s auth"]["changed"] is True
     assert auth_enabled(vault, k8s_mount) is None
 
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(ABSENT_TASK, extra_vars=ev)
     assert result["k8s auth"]["changed"] is False
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
 
 
-def test_k8s_auth_diff_masks_reviewer_jwt(openbao, vault, playbook, k8s_mount, k8s_ca_pem, fake_jwt):
+def test_k8s_auth_diff_masks_reviewer_jwt(server, vault, playbook, k8s_mount, k8s_ca_pem, fake_jwt):
     """Diff mode shows the configuration before and after, with the reviewer JWT as ********."""
     ev = {"mount": k8s_mount, "ca_pem": k8s_ca_pem, "reviewer_jwt": fake_jwt}
     result = playbook(TASK, extra_vars=ev, diff=True)
@@ -101,7 +106,7 @@ def test_k8s_auth_diff_masks_reviewer_jwt(openbao, vault, playbook, k8s_mount, k
     assert fake_jwt not in json.dumps(result.tasks)
 
 
-def test_unrelated_update_keeps_reviewer_jwt(openbao, vault, playbook, k8s_mount, k8s_ca_pem, fake_jwt):
+def test_unrelated_update_keeps_reviewer_jwt(server, vault, playbook, k8s_mount, k8s_ca_pem, fake_jwt):
     """Changing kubernetes_host does not make Vault forget the reviewer JWT (Vault replaces the
     whole config on write), and a new JWT alone with update_token_reviewer_jwt=on_create is no change."""
     ev = {"mount": k8s_mount, "ca_pem": k8s_ca_pem, "reviewer_jwt": fake_jwt}
@@ -115,18 +120,18 @@ def test_unrelated_update_keeps_reviewer_jwt(openbao, vault, playbook, k8s_mount
     assert stored["token_reviewer_jwt_set"] is True
 
     ev["reviewer_jwt"] = make_fake_jwt()
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(TASK, extra_vars=ev)
     assert result["k8s auth"]["changed"] is False
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
 
 
-def test_update_token_reviewer_jwt_always(openbao, vault, playbook, k8s_mount, k8s_ca_pem, fake_jwt):
+def test_update_token_reviewer_jwt_always(server, vault, playbook, k8s_mount, k8s_ca_pem, fake_jwt):
     """`update_token_reviewer_jwt: always` writes the JWT on every run and says so (changed)."""
     ev = {"mount": k8s_mount, "ca_pem": k8s_ca_pem, "reviewer_jwt": fake_jwt, "update_jwt": "always"}
     playbook(TASK, extra_vars=ev)
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(TASK, extra_vars=ev)
     assert result["k8s auth"]["changed"] is True
-    assert [w.path for w in openbao.writes_since(mark)] == [f"auth/{k8s_mount}/config"]
+    assert [w.path for w in server.writes_since(mark)] == [f"auth/{k8s_mount}/config"]
     assert stored_config(vault, k8s_mount)["token_reviewer_jwt_set"] is True

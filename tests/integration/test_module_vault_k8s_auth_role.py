@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+# Run on OpenBao and on HashiCorp Vault (see fixtures_servers.server).
+pytestmark = pytest.mark.both_servers
+
 TASK = """
 - name: role
   dynamic_secrets.vault.vault_k8s_auth_role:
@@ -35,16 +38,16 @@ def stored_role(vault, mount):
     return None if data is None else data["data"]
 
 
-def test_k8s_auth_role_lifecycle(openbao, vault, playbook, k8s_auth):
+def test_k8s_auth_role_lifecycle(server, vault, playbook, k8s_auth):
     """The runbook's `webapp` role (webapp-sa in default, webapp-policy, ttl 24h, given with the
     `policies`/`ttl` aliases) is created, left alone when unchanged and deleted once; check mode
     writes nothing."""
     ev = {"mount": k8s_auth}
 
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(TASK, extra_vars=ev, check=True)
     assert result["role"]["changed"] is True
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
     assert stored_role(vault, k8s_auth) is None
 
     result = playbook(TASK, extra_vars=ev)
@@ -56,38 +59,38 @@ def test_k8s_auth_role_lifecycle(openbao, vault, playbook, k8s_auth):
     assert stored["token_policies"] == ["webapp-policy"]
     assert stored["token_ttl"] == 86400
 
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(TASK, extra_vars=ev)
     assert result["role"]["changed"] is False
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
 
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(ABSENT_TASK, extra_vars=ev, check=True)
     assert result["role"]["changed"] is True
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
     assert stored_role(vault, k8s_auth) is not None
 
     result = playbook(ABSENT_TASK, extra_vars=ev)
     assert result["role"]["changed"] is True
     assert stored_role(vault, k8s_auth) is None
 
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(ABSENT_TASK, extra_vars=ev)
     assert result["role"]["changed"] is False
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
 
 
-def test_k8s_auth_role_sets_and_ttls_compare_by_meaning(openbao, vault, playbook, k8s_auth):
+def test_k8s_auth_role_sets_and_ttls_compare_by_meaning(server, vault, playbook, k8s_auth):
     """Bound namespaces are a set (order does not matter) and ttl 86400 equals 24h: neither
     respelling is a change, while a real change is applied and shown in diff mode."""
     ev = {"mount": k8s_auth, "namespaces": ["default", "webapp"]}
     playbook(TASK, extra_vars=ev)
 
-    mark = openbao.mark()
+    mark = server.mark()
     result = playbook(TASK, extra_vars={"mount": k8s_auth, "namespaces": ["webapp", "default"],
                                         "role_ttl": 86400})
     assert result["role"]["changed"] is False
-    openbao.assert_no_writes(mark)
+    server.assert_no_writes(mark)
 
     result = playbook(TASK, extra_vars={**ev, "role_ttl": "1h"}, diff=True)
     assert result["role"]["changed"] is True

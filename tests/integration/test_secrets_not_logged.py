@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import socket
 
+import pytest
+
+# Run on OpenBao and on HashiCorp Vault (see fixtures_servers.server).
+pytestmark = pytest.mark.both_servers
+
 PLAYBOOK = """
 - hosts: localhost
   gather_facts: false
@@ -69,7 +74,7 @@ PLAYBOOK = """
 """
 
 
-def test_secrets_not_in_verbose_diff_output(openbao, vault, postgres, playbook, mount_point,
+def test_secrets_not_in_verbose_diff_output(server, vault, postgres, playbook, mount_point,
                                             k8s_mount, k8s_ca_pem, fake_jwt, unique_name):
     """A run at -vvv with --diff that creates, updates and fails with the DB admin password,
     a reviewer JWT and the Vault token (as option and from the environment) prints none of them."""
@@ -82,7 +87,7 @@ def test_secrets_not_in_verbose_diff_output(openbao, vault, postgres, playbook, 
         values={"host": postgres.host, "port": postgres.port, "closed_port": closed_port},
         extra_vars={"mount": mount_point, "admin_user": user, "admin_password": password,
                     "k8s_mount": k8s_mount, "ca_pem": k8s_ca_pem, "reviewer_jwt": fake_jwt,
-                    "vault_url": openbao.addr, "vault_token": openbao.token,
+                    "vault_url": server.addr, "vault_token": server.token,
                     "policy_name": unique_name("secret-test")},
         verbosity=3, diff=True,
     )
@@ -97,8 +102,8 @@ def test_secrets_not_in_verbose_diff_output(openbao, vault, postgres, playbook, 
     secrets = {
         "DB admin password": password,
         "reviewer JWT": fake_jwt,
-        "Vault token": openbao.token,
-        "Vault token (without prefix)": openbao.token.removeprefix("t-"),
+        "Vault token": server.token,
+        "Vault token (without prefix)": server.token.removeprefix("t-"),
     }
     secrets.update({f"reviewer JWT part {i}": part for i, part in enumerate(fake_jwt.split("."))})
     leaked = [label for label, value in secrets.items() if value in output]
