@@ -176,7 +176,7 @@ def build_vault(background: bool = False):
     env = {**os.environ, "DEV_CLUSTER_CACHE_DIR": str(binary_cache()), "DEV_CLUSTER_VAULT_VERSION": VAULT_VERSION}
     cmd = ["bash", str(BUILD_SCRIPT), "vault"]
     if background:
-        log = open(binary_cache().parent / "dynamic_secrets-vault-build.log", "ab")  # noqa: SIM115
+        log = open(binary_cache() / "vault-build.log", "ab")  # noqa: SIM115
         return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     subprocess.run(cmd, env=env, check=True, capture_output=True, timeout=3600)
     return binary
@@ -283,6 +283,25 @@ SERVER_KINDS = ("openbao", "vault")
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "both_servers: run the module's tests on OpenBao and on HashiCorp Vault")
+
+
+def _needs_vault(item) -> bool:
+    return bool(re.search(r"[\[-]vault[\]-]", item.nodeid)) or "test_site_vault" in item.nodeid
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The HashiCorp Vault tests run last (stable order otherwise), so that its build, started
+    at once in the background, overlaps everything else."""
+    items.sort(key=_needs_vault)
+
+
+def pytest_collection_finish(session):
+    """Start building HashiCorp Vault (once, cached) when a selected test needs it; the tests
+    that need the binary wait for the build script's lock."""
+    if any(_needs_vault(item) for item in session.items) and \
+            not (binary_cache() / "bin" / f"vault-{VAULT_VERSION}").exists():
+        (binary_cache() / "bin").mkdir(parents=True, exist_ok=True)
+        build_vault(background=True)
 
 
 def pytest_generate_tests(metafunc):
