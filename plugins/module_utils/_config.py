@@ -20,8 +20,6 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import (
     VaultInputError,
     VaultModuleError,
-    is_vault_error,
-    vault_errors,
 )
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._normalize import url_password
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._resources import (
@@ -31,7 +29,7 @@ from ansible_collections.dynamic_secrets.vault.plugins.module_utils._resources i
     K8S_AUTH_ROLE,
     POLICY,
 )
-from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import execute, plan, read_object
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import execute, list_keys, plan, read_object
 
 # Policies Vault creates itself; prune never deletes them.
 BUILTIN_POLICIES = frozenset(["root", "default", "response-wrapping", "control-group"])
@@ -150,20 +148,6 @@ def build(document):
     return mounts, items
 
 
-def _list(client, path):
-    """Names under a LIST endpoint ([] when there are none: Vault answers 404)."""
-    try:
-        response = client.list(path)
-    except Exception as exc:  # pylint: disable=broad-except
-        if is_vault_error(exc, "InvalidPath"):
-            return []
-        with vault_errors("list", path):
-            raise
-    if not response:
-        return []
-    return list((response.get("data") or {}).get("keys") or [])
-
-
 def prune_candidates(client, document, mounts, items):
     """Items (state absent) for the unlisted objects prune deletes."""
     keep = list(document.get("prune_keep") or [])
@@ -185,7 +169,7 @@ def prune_candidates(client, document, mounts, items):
     if document.get("policies") is not None:
         sources.append(("policy", POLICY, "sys/policies/acl", None))
     for kind, resource, list_path, point in sources:
-        for name in sorted(_list(client, list_path)):
+        for name in sorted(list_keys(client, list_path)):
             name = name.rstrip("/")
             if kind == "policy" and name in BUILTIN_POLICIES:
                 continue
@@ -317,7 +301,7 @@ def export_document(client, database=(), kubernetes=(), policies=True):
 
     def objects(list_path, resource, where, params):
         found = []
-        for index, name in enumerate(sorted(n.rstrip("/") for n in _list(client, list_path))):
+        for index, name in enumerate(sorted(n.rstrip("/") for n in list_keys(client, list_path))):
             item_params = dict(params, name=name)
             stored = read_object(client, resource.path(item_params)) or {}
             here = "%s[%d]" % (where, index)
@@ -348,7 +332,7 @@ def export_document(client, database=(), kubernetes=(), policies=True):
                                      {"mount_point": point})
             document["kubernetes"].append(entry)
     if policies:
-        names = [n for n in sorted(_list(client, "sys/policies/acl")) if n not in BUILTIN_POLICIES]
+        names = [n for n in sorted(list_keys(client, "sys/policies/acl")) if n not in BUILTIN_POLICIES]
         document["policies"] = []
         for name in names:
             stored = read_object(client, POLICY.path({"name": name})) or {}

@@ -62,38 +62,46 @@ def vault_messages(exc):
     return text or exc.__class__.__name__
 
 
+def translate(exc, action, path, field=None):
+    """The VaultModuleError for an hvac or transport error (``raise translate(exc, ...)``);
+    any other exception is returned as it is.
+
+    ``action`` is a verb phrase (``"write"``, ``"read"``, ``"log in at"``); the message
+    names the Vault path and carries Vault's own message. ``field`` names the option at
+    fault, or is a callable that picks it from Vault's message (None when it names none).
+    """
+    if isinstance(exc, VaultModuleError):
+        return exc
+    if hvac_exceptions is not None and isinstance(exc, hvac_exceptions.VaultError):
+        kind = exc.__class__.__name__
+        if isinstance(exc, hvac_exceptions.Forbidden):
+            kind = "permission denied"
+        elif isinstance(exc, hvac_exceptions.InvalidRequest):
+            kind = "invalid request"
+        elif isinstance(exc, hvac_exceptions.InvalidPath):
+            kind = "no such path"
+        text = vault_messages(exc)
+        if callable(field):
+            field = field(text)
+        message = "Vault refused to %s %s (%s): %s" % (action, path, kind, text)
+        if field:
+            message += " [field: %s]" % field
+        return VaultModuleError(message, path=path, field=field)
+    if requests_exceptions is not None and isinstance(exc, requests_exceptions.RequestException):
+        return VaultModuleError(
+            "Could not reach Vault to %s %s: %s" % (action, path, exc.__class__.__name__ + ": " + str(exc)),
+            path=path,
+        )
+    return exc
+
+
 @contextmanager
 def vault_errors(action, path, field=None):
-    """Translate hvac and transport errors into VaultModuleError.
-
-    ``action`` is a verb phrase (``"write"``, ``"read"``, ``"log in at"``);
-    the message names the Vault path and carries Vault's own message.
-    ``field`` names the option at fault, or is a callable that picks it from
-    Vault's message (returning None when the message names no option).
-    """
+    """Translate hvac and transport errors raised in the block (see ``translate``)."""
     try:
         yield
-    except VaultModuleError:
-        raise
     except Exception as exc:  # pylint: disable=broad-except
-        if hvac_exceptions is not None and isinstance(exc, hvac_exceptions.VaultError):
-            kind = exc.__class__.__name__
-            if isinstance(exc, hvac_exceptions.Forbidden):
-                kind = "permission denied"
-            elif isinstance(exc, hvac_exceptions.InvalidRequest):
-                kind = "invalid request"
-            elif isinstance(exc, hvac_exceptions.InvalidPath):
-                kind = "no such path"
-            text = vault_messages(exc)
-            if callable(field):
-                field = field(text)
-            message = "Vault refused to %s %s (%s): %s" % (action, path, kind, text)
-            if field:
-                message += " [field: %s]" % field
-            raise VaultModuleError(message, path=path, field=field)
-        if requests_exceptions is not None and isinstance(exc, requests_exceptions.RequestException):
-            raise VaultModuleError(
-                "Could not reach Vault to %s %s: %s" % (action, path, exc.__class__.__name__ + ": " + str(exc)),
-                path=path,
-            )
-        raise
+        translated = translate(exc, action, path, field)
+        if translated is exc:
+            raise
+        raise translated

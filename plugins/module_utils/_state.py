@@ -19,6 +19,7 @@ from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors impo
     VaultInputError,
     VaultModuleError,
     is_vault_error,
+    translate,
     vault_errors,
 )
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._normalize import normalize
@@ -88,8 +89,7 @@ class Mount(object):
                 return False
             if is_vault_error(exc, "Forbidden"):
                 return None
-            with vault_errors("read", path):
-                raise
+            raise translate(exc, "read", path)
         data = _response_data(data) or {}
         found = data.get("type")
         if found and found != self.type_name:
@@ -207,6 +207,17 @@ def _response_data(response):
 def read_object(client, path):
     with vault_errors("read", path):
         return _response_data(client.read(path))
+
+
+def list_keys(client, path):
+    """Names under a LIST endpoint ([] when there are none: Vault answers 404)."""
+    try:
+        response = client.list(path)
+    except Exception as exc:  # pylint: disable=broad-except
+        if is_vault_error(exc, "InvalidPath"):
+            return []
+        raise translate(exc, "list", path)
+    return list(((response or {}).get("data") or {}).get("keys") or [])
 
 
 def _write_only_stored(field, stored):

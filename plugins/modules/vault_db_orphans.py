@@ -165,14 +165,11 @@ irrevocable_leases:
 
 import time
 
-from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import (
-    VaultModuleError,
-    is_vault_error,
-    vault_errors,
-)
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import VaultModuleError, vault_errors
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._module import new_module, run
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._orphans import judge, parse_time
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._postgres import render, revocation_statements
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import list_keys
 
 try:
     import psycopg2
@@ -182,24 +179,13 @@ except ImportError:  # reported through missing_required_lib
     HAS_PSYCOPG2 = False
 
 
-def _keys(client, path):
-    try:
-        response = client.adapter.list("/v1/%s" % path)
-    except Exception as exc:  # pylint: disable=broad-except
-        if is_vault_error(exc, "InvalidPath"):
-            return []
-        with vault_errors("list", path):
-            raise
-    return ((response or {}).get("data") or {}).get("keys") or []
-
-
 def live_leases(client, mount_points):
     """Every lease under ``<mount>/creds/`` with its issue and expiry time (epoch seconds)."""
     leases = []
     for mount in mount_points:
         base = "sys/leases/lookup/%s/creds/" % mount.strip("/")
-        for role in _keys(client, base):
-            for lease in _keys(client, base + role):
+        for role in list_keys(client, base):
+            for lease in list_keys(client, base + role):
                 lease_id = "%s/creds/%s%s" % (mount.strip("/"), role, lease)
                 with vault_errors("look up the lease", lease_id):
                     data = client.sys.read_lease(lease_id=lease_id)["data"]

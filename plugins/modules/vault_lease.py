@@ -88,10 +88,12 @@ from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors impo
     VaultInputError,
     VaultModuleError,
     is_vault_error,
+    translate,
     vault_errors,
 )
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._module import new_module, run
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._normalize import ttl_seconds
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import list_keys
 
 
 def lookup_lease(client, lease_id):
@@ -101,8 +103,7 @@ def lookup_lease(client, lease_id):
     except Exception as exc:  # pylint: disable=broad-except
         if is_vault_error(exc, "InvalidRequest", "InvalidPath"):
             return None
-        with vault_errors("look up", "sys/leases/lookup"):
-            raise
+        raise translate(exc, "look up", "sys/leases/lookup")
 
 
 def leases_under(client, prefix):
@@ -111,16 +112,7 @@ def leases_under(client, prefix):
     pending = [prefix.strip("/") + "/"]
     while pending:
         here = pending.pop()
-        try:
-            response = client.sys.list_leases(prefix=here)
-        except Exception as exc:  # pylint: disable=broad-except
-            if is_vault_error(exc, "InvalidPath"):
-                response = None
-            else:
-                with vault_errors("list", "sys/leases/lookup/%s" % here):
-                    raise
-        keys = ((response or {}).get("data") or {}).get("keys") or []
-        for key in keys:
+        for key in list_keys(client, "sys/leases/lookup/%s" % here):
             if key.endswith("/"):
                 pending.append(here + key)
             else:
