@@ -18,8 +18,8 @@ from ansible_collections.dynamic_secrets.vault.plugins.module_utils._client impo
     connect,
 )
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._config import secrets_in
-from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import VaultModuleError, vault_errors
-from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import converge, read_object
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import VaultModuleError
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import converge, list_keys, read_object
 
 
 def new_module(options, **kwargs):
@@ -106,9 +106,7 @@ def run_info(resource):
             return dict(changed=False, path=resource.path(params), exists=found is not None,
                         object=found or {})
         listing = resource.path(dict(params, name="")).rstrip("/")
-        with vault_errors("list", listing):
-            response = client.list(listing)
-        names = sorted(((response or {}).get("data") or {}).get("keys") or [])
+        names = sorted(list_keys(client, listing))
         objects = {}
         for name in names:
             found = read_info(client, resource, dict(params, name=name))

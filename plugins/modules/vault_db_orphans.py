@@ -165,11 +165,11 @@ irrevocable_leases:
 
 import time
 
-from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import VaultModuleError, vault_errors
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import VaultModuleError
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._leases import leases_under, lookup_lease
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._module import new_module, run
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._orphans import judge, parse_time
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._postgres import render, revocation_statements
-from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import list_keys
 
 try:
     import psycopg2
@@ -183,14 +183,12 @@ def live_leases(client, mount_points):
     """Every lease under ``<mount>/creds/`` with its issue and expiry time (epoch seconds)."""
     leases = []
     for mount in mount_points:
-        base = "sys/leases/lookup/%s/creds/" % mount.strip("/")
-        for role in list_keys(client, base):
-            for lease in list_keys(client, base + role):
-                lease_id = "%s/creds/%s%s" % (mount.strip("/"), role, lease)
-                with vault_errors("look up the lease", lease_id):
-                    data = client.sys.read_lease(lease_id=lease_id)["data"]
-                leases.append(dict(lease_id=lease_id, issue_time=parse_time(data.get("issue_time")),
-                                   expire_time=parse_time(data.get("expire_time"))))
+        for lease_id in leases_under(client, "%s/creds" % mount.strip("/")):
+            data = lookup_lease(client, lease_id)
+            if data is None:  # revoked or expired since it was listed
+                continue
+            leases.append(dict(lease_id=lease_id, issue_time=parse_time(data.get("issue_time")),
+                               expire_time=parse_time(data.get("expire_time"))))
     return leases
 
 

@@ -7,14 +7,12 @@ from __future__ import annotations
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
 from tests.integration.fixtures_servers import configure_database_engine
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / ".collections"))
-from ansible_collections.dynamic_secrets.vault.plugins.module_utils import _postgres  # noqa: E402
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils import _postgres
 
 # Run on OpenBao and on HashiCorp Vault (see fixtures_servers.server).
 pytestmark = pytest.mark.both_servers
@@ -338,3 +336,15 @@ def test_kubernetes_auth_preflight_warns_when_tokens_die_before_the_db_leases(
     assert ("database role 'webapp-readwrite'" in text) is warned
     if not warned:
         assert "[WARNING]: Kubernetes auth role" not in text
+
+
+def test_info_modules_list_a_mount_without_objects(server, vault, postgres, playbook, mount_point):
+    """A mount with a connection but no role yet: listing its roles returns none (Vault answers
+    the LIST with 404), it does not fail."""
+    configure_database_engine(vault, postgres, mount_point, with_roles=False)
+    result = playbook("""
+- name: roles
+  dynamic_secrets.vault.vault_db_role_info:
+    mount_point: "{{ mount }}"
+""", extra_vars={"mount": mount_point})
+    assert result["roles"]["changed"] is False and result["roles"]["objects"] == {}

@@ -14,7 +14,6 @@ import dataclasses
 import os
 import shutil
 import signal
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,10 +25,9 @@ import pytest
 from tests.integration.ansible_runner import run_playbook
 from tests.integration.fixtures_servers import free_port_run
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / ".collections"))
-from ansible_collections.dynamic_secrets.vault.plugins.module_utils import _postgres  # noqa: E402
-from ansible_collections.dynamic_secrets.vault.plugins.module_utils._client import connect  # noqa: E402
-from ansible_collections.dynamic_secrets.vault.plugins.module_utils._credentials import (  # noqa: E402
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils import _postgres
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._client import connect
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._credentials import (
     read_credentials,
 )
 
