@@ -92,47 +92,37 @@ build_kubernetes() {
     mv -f "$out.tmp" "$out"
 }
 
-build_etcd() {
-    local out="$bindir/etcd-$etcd_version" dir
-    workdir_for etcd "$etcd_version"
+# Build one binary from a wrapper module that pins a single Go module (etcd, vault-k8s,
+# Vault): retarget the pin when another version is asked for, then build the package.
+# Usage: build_pinned WRAPPER VERSION MODULE PACKAGE OUT LDFLAGS
+build_pinned() {
+    local wrapper="$1" version="$2" module="$3" package="$4" out="$5" ldflags="$6" dir
+    workdir_for "$wrapper" "$version"
     dir="$workdir"
-    if [ "$(pinned_version "$dir" go.etcd.io/etcd/server/v3)" != "$etcd_version" ]; then
-        log "retargeting the etcd wrapper module to $etcd_version"
-        (cd "$dir" && "$go" mod edit -require="go.etcd.io/etcd/server/v3@$etcd_version" && "$go" mod tidy)
+    if [ "$(pinned_version "$dir" "$module")" != "$version" ]; then
+        log "retargeting the $wrapper wrapper module to $version"
+        (cd "$dir" && "$go" mod edit -require="$module@$version" && "$go" mod tidy)
     fi
-    log "building etcd $etcd_version"
-    (cd "$dir" && "$go" build -trimpath -ldflags "-s -w" -o "$out.tmp" .)
+    log "building $wrapper $version"
+    (cd "$dir" && "$go" build -trimpath -ldflags "$ldflags" -o "$out.tmp" "$package")
     mv -f "$out.tmp" "$out"
 }
 
+build_etcd() {
+    build_pinned etcd "$etcd_version" go.etcd.io/etcd/server/v3 . "$bindir/etcd-$etcd_version" "-s -w"
+}
+
 build_vault_k8s() {
-    local out="$bindir/vault-k8s-$vault_k8s_version" dir
-    workdir_for vault-k8s "$vault_k8s_version"
-    dir="$workdir"
-    if [ "$(pinned_version "$dir" github.com/hashicorp/vault-k8s)" != "$vault_k8s_version" ]; then
-        log "retargeting the vault-k8s wrapper module to $vault_k8s_version"
-        (cd "$dir" && "$go" mod edit -require="github.com/hashicorp/vault-k8s@$vault_k8s_version" && "$go" mod tidy)
-    fi
-    log "building vault-k8s $vault_k8s_version"
-    (cd "$dir" && "$go" build -trimpath \
-        -ldflags "-s -w -X github.com/hashicorp/vault-k8s/version.Version=${vault_k8s_version#v}" \
-        -o "$out.tmp" github.com/hashicorp/vault-k8s)
-    mv -f "$out.tmp" "$out"
+    build_pinned vault-k8s "$vault_k8s_version" github.com/hashicorp/vault-k8s github.com/hashicorp/vault-k8s \
+        "$bindir/vault-k8s-$vault_k8s_version" \
+        "-s -w -X github.com/hashicorp/vault-k8s/version.Version=${vault_k8s_version#v}"
 }
 
 # HashiCorp Vault: its go.mod has replace directives, so `go install` refuses it; the
 # wrapper module carries the two non-local replaces of the release (see gobuild/vault).
 build_vault() {
-    local out="$bindir/vault-$vault_version" dir
-    workdir_for vault "$vault_version"
-    dir="$workdir"
-    if [ "$(pinned_version "$dir" github.com/hashicorp/vault)" != "$vault_version" ]; then
-        log "retargeting the vault wrapper module to $vault_version"
-        (cd "$dir" && "$go" mod edit -require="github.com/hashicorp/vault@$vault_version" && "$go" mod tidy)
-    fi
-    log "building vault $vault_version"
-    (cd "$dir" && "$go" build -trimpath -ldflags "-s -w" -o "$out.tmp" github.com/hashicorp/vault)
-    mv -f "$out.tmp" "$out"
+    build_pinned vault "$vault_version" github.com/hashicorp/vault github.com/hashicorp/vault \
+        "$bindir/vault-$vault_version" "-s -w"
 }
 
 [ "$#" -gt 0 ] || { echo "usage: $0 kube-apiserver|kube-controller-manager|kube-scheduler|kubelet|etcd|vault-k8s|vault..." >&2; exit 2; }
