@@ -29,7 +29,13 @@ from ansible_collections.dynamic_secrets.vault.plugins.module_utils._resources i
     K8S_AUTH_ROLE,
     POLICY,
 )
-from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import execute, list_keys, plan, read_object
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import (
+    Request,
+    execute,
+    list_keys,
+    plan,
+    read_object,
+)
 
 # Policies Vault creates itself; prune never deletes them.
 BUILTIN_POLICIES = frozenset(["root", "default", "response-wrapping", "control-group"])
@@ -37,15 +43,15 @@ READ_THREADS = 8
 
 
 class Item(object):
-    """One object of the document: its resource, validated params and where it came from."""
+    """One object of the document: its request (validated once) and where it came from."""
 
     def __init__(self, kind, resource, params, where, mount=None):
         self.kind = kind
-        self.resource = resource
+        self.request = Request(resource, params)
         self.params = params
         self.where = where
         self.mount = mount  # the MountItem it lives in, or None
-        self.path = resource.path(params)
+        self.path = self.request.path
         self.stored = None
         self.decided = None
 
@@ -73,9 +79,7 @@ def _validated(resource, raw, where, inherited):
     result = validator.validate(params)
     if result.error_messages:
         raise VaultModuleError("Invalid item %s: %s" % (where, "; ".join(result.error_messages)), path=where)
-    params = result.validated_parameters
-    resource.desired(params, resource.path(params))
-    return params
+    return result.validated_parameters
 
 
 RESOURCES = (POLICY, DB_CONNECTION, DB_ROLE, K8S_AUTH, K8S_AUTH_ROLE)
@@ -217,14 +221,15 @@ def converge_document(client, document, mounts, items, check_mode=False, want_di
         # Objects in a mount the mount step creates count as in a present mount; only a
         # state=absent object looks at whether its mount is really there.
         present = item.mount.present if item.mount is not None and item.params.get("state") == "absent" else True
-        item.decided = plan(item.resource, item.params, item.stored, mount_present=present)
+        item.decided = plan(item.request, item.stored, mount_present=present)
 
     written = []
     objects = []
     for mount, action in steps:
         if action != "none" and not check_mode:
             _apply(written, mount.path, lambda m=mount: m.mount.enable(client, m.params))
-        entry = dict(path=mount.path, kind=mount.kind, action=action, changed_fields=[])
+        entry = dict(path=mount.path, kind=mount.kind, action=action, changed_fields=[],
+                     steps=[] if action == "none" else [dict(step="enable mount", path=mount.path)])
         if want_diff:
             entry["diff"] = dict(before={"mount": None if action != "none" else mount.params["mount_point"] + "/"},
                                  after={"mount": mount.params["mount_point"] + "/"})
@@ -232,9 +237,10 @@ def converge_document(client, document, mounts, items, check_mode=False, want_di
     for item in items + pruned:
         decided = item.decided
         if decided.changed and not check_mode:
-            _apply(written, item.path, lambda i=item: _execute(client, i, check_mode))
+            _apply(written, item.path, lambda i=item: execute(client, i.request, i.decided))
         entry = dict(path=item.path, kind=item.kind, action=decided.action,
-                     changed_fields=list(decided.changed_fields))
+                     changed_fields=list(decided.changed_fields),
+                     steps=[step.describe() for step in decided.steps])
         if item.where == "prune":
             entry["pruned"] = True
         if want_diff:
@@ -254,13 +260,6 @@ def converge_document(client, document, mounts, items, check_mode=False, want_di
                                before=entry["diff"]["before"], after=entry["diff"]["after"])
                           for entry in objects if entry["action"] != "none"]
     return result
-
-
-def _execute(client, item, check_mode):
-    execute(client, item.resource, item.params, item.decided, mount_present=True)
-    if item.resource.after is not None:
-        result = dict(path=item.path, action=item.decided.action)
-        item.resource.after(client, item.params, result, check_mode)
 
 
 def _apply(written, path, step):

@@ -19,7 +19,12 @@ from ansible_collections.dynamic_secrets.vault.plugins.module_utils._client impo
 )
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._config import secrets_in
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import VaultModuleError
-from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import converge, list_keys, read_object
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import (
+    Request,
+    converge,
+    list_keys,
+    read_object,
+)
 
 
 def new_module(options, **kwargs):
@@ -59,20 +64,23 @@ def run(module, body, prepare=None):
     module.exit_json(**result)
 
 
-def run_resource(resource):
-    """The whole life of a module that converges one Resource."""
+def run_resource(resource, report=None):
+    """The whole life of a module that converges one Resource.
+
+    ``report(result)`` returns extra result keys computed from the converge result.
+    """
     module = new_module(resource.options, supports_check_mode=True, required_if=resource.required_if)
     # A password written into a URL option is a secret too: Ansible masks it in every output.
     module.no_log_values.update(secrets_in(module.params))
+    request = []
 
     def prepare():
-        resource.desired(module.params, resource.path(module.params))
+        request.append(Request(resource, module.params))
 
     def body(client):
-        result = converge(client, resource, module.params, check_mode=module.check_mode,
-                          want_diff=module._diff)
-        if resource.after is not None:
-            resource.after(client, module.params, result, module.check_mode)
+        result = converge(client, request[0], check_mode=module.check_mode, want_diff=module._diff)
+        if report is not None:
+            result.update(report(result))
         return result
 
     run(module, body, prepare)
@@ -97,7 +105,7 @@ def run_info(resource):
 
     def prepare():
         if module.params["name"] is not None:
-            resource.desired(dict(module.params, state="absent"), resource.path(module.params))
+            Request(resource, dict(module.params, state="absent"))
 
     def body(client):
         params = module.params

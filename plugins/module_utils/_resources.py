@@ -12,12 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import (
-    VaultInputError,
-    VaultModuleError,
-    vault_errors,
-)
-from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import Field, Mount, Resource
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._errors import VaultInputError
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import Field, Mount, Resource, Step
 
 STATE = dict(type="str", default="present", choices=["present", "absent"])
 UPDATE_MODE = dict(type="str", default="on_create", no_log=False, choices=["on_create", "always"])
@@ -59,38 +55,13 @@ def _connection_details(name):
     return ("connection_details", name)
 
 
-def rotate_root_after_password(client, params, result, check_mode):
-    """Rotate the root credential right after Vault received the admin password."""
-    sent_password = result.get("action") in ("create", "update") and params.get("password") is not None and (
-        result["action"] == "create" or params["update_password"] == "always"
-    )
-    result["root_rotated"] = bool(params["rotate_root"] and sent_password and params["state"] == "present")
-    if result["root_rotated"] and not check_mode:
-        path = "%s/rotate-root/%s" % (params["mount_point"].strip("/"), params["name"])
-        try:
-            with vault_errors("rotate the root credential at", path):
-                client.write_data(path, data={})
-        except VaultModuleError as exc:
-            raise _unrotated(client, result, exc)
-
-
-def _unrotated(client, result, exc):
-    """The connection was written but its root was not rotated: never leave that silently.
-
-    A connection this run created is deleted again, so the next run creates it and
-    rotates again; an updated one keeps the new password, which the next run with
-    update_password=always sends and rotates again.
-    """
-    if result["action"] == "create":
-        with vault_errors("remove the unrotated connection at", result["path"]):
-            client.delete(result["path"])
-        what = "The new connection was removed again, so a re-run creates it and rotates again"
-    else:
-        what = ("The connection holds the password you gave, not rotated; a re-run with "
-                "update_password=always sends it and rotates again")
-    return VaultModuleError(
-        "%s. %s; fix the cause first (root_rotation_statements, the admin login's rights)." % (exc.message, what),
-        path=exc.path, field=DB_CONNECTION.field_at_fault(exc.message), changed=True)
+def _rotate_root(request, sends):
+    """Rotate the root credential right after Vault received the admin password (and only then)."""
+    if not request.params.get("rotate_root") or "password" not in sends:
+        return []
+    return [Step(Step.ROTATE, "%s/rotate-root/%s" % (request.mount_point, request.params["name"]),
+                 rerun_hint="Fix the cause first (root_rotation_statements, the admin login's rights); a re-run "
+                            "that sends the password (on create, or with update_password=always) rotates again")]
 
 
 DB_CONNECTION = Resource(
@@ -103,7 +74,7 @@ DB_CONNECTION = Resource(
                  ("verifying connection", "connection_url"),
                  ("failed to connect", "connection_url")),
     validate=_check_name("name"),
-    after=rotate_root_after_password,
+    then=_rotate_root,
     options=dict(
         name=dict(type="str", required=True),
         mount_point=dict(type="str", default="database"),

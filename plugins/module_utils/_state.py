@@ -34,8 +34,7 @@ class Field(object):
 
     name          module option name
     kind          normaliser: str, bool, int, ttl, list, set, statements, text
-    api_name      name in the write payload (default: ``name``)
-    read_path     keys to the value in the read response (default: ``(api_name,)``)
+    read_path     keys to the value in the read response (default: ``(name,)``)
     write_only    never returned by Vault (passwords, JWTs); masked in diff
     update_option module option (on_create | always) saying when to resend it
     set_flag      read key telling whether a write-only value is stored
@@ -43,12 +42,11 @@ class Field(object):
     raw_wire      send the user's own value instead of the normalised one
     """
 
-    def __init__(self, name, kind="str", api_name=None, read_path=None, write_only=False,
+    def __init__(self, name, kind="str", read_path=None, write_only=False,
                  update_option=None, set_flag=None, compare=True, raw_wire=False):
         self.name = name
         self.kind = kind
-        self.api_name = api_name or name
-        self.read_path = tuple(read_path or (self.api_name,))
+        self.read_path = tuple(read_path or (name,))
         self.write_only = write_only
         self.update_option = update_option
         self.set_flag = set_flag
@@ -134,14 +132,14 @@ class Resource(object):
                     ``state: absent`` disables the whole mount (for objects such
                     as an auth method's config that cannot be deleted alone)
     required_if     AnsibleModule ``required_if`` rules of the options
-    after           callable(client, params, result, check_mode) run once the object
-                    converged (rotating a root credential); may update ``result``
+    then            callable(request, sends) -> further Steps after a write, given the
+                    write-only values it sends (rotating a root credential), or None
     """
 
     def __init__(self, path, fields, options, mount=None, merge_on_write=True,
-                 error_hints=(), validate=None, absent_disables_mount=False, required_if=(), after=None):
+                 error_hints=(), validate=None, absent_disables_mount=False, required_if=(), then=None):
         self.required_if = list(required_if)
-        self.after = after
+        self.then = then
         self.absent_disables_mount = absent_disables_mount
         self.options = options
         self.path = path
@@ -160,10 +158,9 @@ class Resource(object):
         text = message or ""
         named = []
         for field in self.fields:
-            for word in set((field.api_name, field.name)):
-                match = re.search(r"(?<![A-Za-z0-9_])%s(?![A-Za-z0-9_])" % re.escape(word), text)
-                if match:
-                    named.append((match.start(), field.name))
+            match = re.search(r"(?<![A-Za-z0-9_])%s(?![A-Za-z0-9_])" % re.escape(field.name), text)
+            if match:
+                named.append((match.start(), field.name))
         if named:
             return min(named)[1]
         lowered = text.lower()
@@ -173,7 +170,7 @@ class Resource(object):
         return None
 
     def desired(self, params, path):
-        """Normalised user values for the fields the user set; validates them."""
+        """Normalised user values for the fields the user set; validates them (``Request`` calls this)."""
         wanted = {}
         for field in self.fields:
             value = params.get(field.name)
@@ -229,31 +226,85 @@ def _write_only_stored(field, stored):
     return None
 
 
-class Plan(object):
-    """What converge decided, kept separate from doing it (for tests)."""
+class Request(object):
+    """One call on one object, built once: where it is and what the user wants, validated.
 
-    def __init__(self, path, action, changed_fields, payload, before, after):
+    path        Vault path of the object
+    state       present | absent
+    mount_point the mount the object lives in (None when the resource has no Mount)
+    wanted      normalised values of the options the user set
+    """
+
+    def __init__(self, resource, params):
+        self.resource = resource
+        self.params = params
+        self.path = resource.path(params)
+        self.state = params.get("state") or "present"
+        self.mount_point = resource.mount.point(params) if resource.mount is not None else None
+        self.wanted = resource.desired(params, self.path)
+
+
+class Step(object):
+    """One request ``execute`` sends. ``sends`` names the write-only values in a write."""
+
+    ENABLE = "enable mount"
+    WRITE = "write"
+    DELETE = "delete"
+    DISABLE = "disable mount"
+    ROTATE = "rotate root"
+
+    def __init__(self, kind, path, payload=None, sends=(), rerun_hint=None):
+        self.kind = kind
         self.path = path
-        self.action = action  # none | create | update | delete
-        self.changed_fields = changed_fields
         self.payload = payload
-        self.before = before
-        self.after = after
+        self.sends = list(sends)
+        self.rerun_hint = rerun_hint
+
+    def describe(self):
+        described = dict(step=self.kind, path=self.path)
+        if self.kind == Step.WRITE:
+            described["sends_write_only"] = self.sends
+        return described
+
+
+class Plan(object):
+    """Every step converge will take for one object, and what it reports about them."""
+
+    def __init__(self, path, action, changed_fields=(), before=None, after=None, steps=()):
+        self.path = path
+        self.action = action  # none | create | update | delete | disable
+        self.changed_fields = list(changed_fields)
+        self.before = before or {}
+        self.after = after or {}
+        self.steps = list(steps)
 
     @property
     def changed(self):
-        return self.action != "none"
+        return bool(self.steps)
+
+    def step(self, kind):
+        found = [step for step in self.steps if step.kind == kind]
+        return found[0] if found else None
+
+    @property
+    def payload(self):
+        write = self.step(Step.WRITE)
+        return write.payload if write else None
+
+    @property
+    def sends(self):
+        """The write-only values (option names) this plan sends to Vault."""
+        write = self.step(Step.WRITE)
+        return write.sends if write else []
 
 
-def plan(resource, params, stored, mount_present=True):
-    """Compare the user's wish with the stored object and decide what to send."""
-    path = resource.path(params)
-    state = params.get("state") or "present"
-    wanted = resource.desired(params, path)
+def plan(request, stored, mount_present=True):
+    """Compare the user's wish with the stored object; decide every step to take."""
+    resource, params, path, wanted = request.resource, request.params, request.path, request.wanted
 
     before = {}
     if resource.mount is not None:
-        before["mount"] = (resource.mount.point(params) + "/") if mount_present else None
+        before["mount"] = (request.mount_point + "/") if mount_present else None
     if stored is not None:
         current = resource.current(stored)
         for field in resource.fields:
@@ -263,19 +314,21 @@ def plan(resource, params, stored, mount_present=True):
             elif field.compare:
                 before[field.name] = current[field.name]
 
-    if state == "absent" and resource.absent_disables_mount:
+    if request.state == "absent" and resource.absent_disables_mount:
         if not mount_present:
-            return Plan(path, "none", [], None, {}, {})
-        before.setdefault("mount", resource.mount.point(params) + "/")
-        return Plan(path, "disable", [], None, before, {"mount": None})
-    if state == "absent":
-        action = "delete" if stored is not None else "none"
+            return Plan(path, "none")
+        before.setdefault("mount", request.mount_point + "/")
+        return Plan(path, "disable", before=before, after={"mount": None},
+                    steps=[Step(Step.DISABLE, resource.mount.sys_path(params))])
+    if request.state == "absent":
         after = {"mount": before["mount"]} if "mount" in before else {}
-        return Plan(path, action, [], None, before if stored is not None else {}, after)
+        if stored is None:
+            return Plan(path, "none", after=after)
+        return Plan(path, "delete", before=before, after=after, steps=[Step(Step.DELETE, path)])
 
     after = dict(before)
     if resource.mount is not None:
-        after["mount"] = resource.mount.point(params) + "/"
+        after["mount"] = request.mount_point + "/"
     changed = []
     for field in resource.fields:
         if field.name not in wanted:
@@ -298,74 +351,100 @@ def plan(resource, params, stored, mount_present=True):
             resend.append(field.name)
     changed.extend(resend)
 
-    if stored is None:
+    if stored is None or not mount_present:
         action = "create"
     elif changed:
         action = "update"
     else:
-        action = "none"
+        return Plan(path, "none", before=before, after=after)
+
+    payload = {}
+    for field in resource.fields:
+        if field.name not in wanted:
+            continue
+        if field.write_only and field.name not in resend and (resource.merge_on_write or action == "create"):
+            continue
+        payload[field.name] = params.get(field.name) if field.raw_wire else wanted[field.name]
+    sends = [f.name for f in resource.fields if f.write_only and f.name in payload]
+    steps = []
     if not mount_present:
-        action = "create"
-
-    payload = None
-    if action != "none":
-        payload = {}
-        for field in resource.fields:
-            if field.name not in wanted:
-                continue
-            if field.write_only and field.name not in resend and (
-                    resource.merge_on_write or action == "create"):
-                continue
-            raw = params.get(field.name)
-            payload[field.api_name] = raw if field.raw_wire else wanted[field.name]
-    return Plan(path, action, changed, payload, before, after)
+        steps.append(Step(Step.ENABLE, resource.mount.sys_path(params)))
+    steps.append(Step(Step.WRITE, path, payload, sends))
+    if resource.then is not None:
+        steps.extend(resource.then(request, sends))
+    return Plan(path, action, changed, before, after, steps)
 
 
-def converge(client, resource, params, check_mode=False, want_diff=False):
-    """Bring one Vault object to the wanted state; return the module result."""
-    path = resource.path(params)
-    resource.desired(params, path)  # validate before touching Vault
-
+def read_state(client, request):
+    """(stored object or None, whether its mount is there) for a request."""
     mount_present = True
-    if resource.mount is not None:
-        mount_present = resource.mount.exists(client, params) is not False
-    stored = read_object(client, path) if mount_present else None
+    if request.resource.mount is not None:
+        mount_present = request.resource.mount.exists(client, request.params) is not False
+    stored = read_object(client, request.path) if mount_present else None
+    return stored, mount_present
 
-    if (params.get("state") or "present") == "absent" and not mount_present:
-        result = dict(changed=False, path=path, state="absent")
-        if want_diff:
-            result["diff"] = dict(before={}, after={})
-        return result
 
-    decided = plan(resource, params, stored, mount_present)
+def converge(client, request, check_mode=False, want_diff=False):
+    """Bring one Vault object to the wanted state; return the module result."""
+    stored, mount_present = read_state(client, request)
+    decided = plan(request, stored, mount_present)
     if decided.changed and not check_mode:
-        execute(client, resource, params, decided, mount_present)
-
-    result = dict(changed=decided.changed, path=path, state=params.get("state") or "present",
-                  action=decided.action)
+        execute(client, request, decided)
+    result = dict(changed=decided.changed, path=request.path, state=request.state, action=decided.action,
+                  steps=[step.describe() for step in decided.steps])
     if want_diff:
         result["diff"] = dict(before=decided.before, after=decided.after)
     return result
 
 
-def execute(client, resource, params, decided, mount_present=True):
-    path = decided.path
-    if decided.action == "disable":
-        resource.mount.disable(client, params)
-        return
-    if decided.action == "delete":
-        with vault_errors("delete", path):
-            client.delete(path)
-        return
-    created_mount = False
-    if not mount_present:
+def execute(client, request, decided):
+    """Take exactly the planned steps. When one fails, what this call created is removed again."""
+    done = []
+    for step in decided.steps:
+        try:
+            _take(client, request, step)
+        except VaultModuleError as exc:
+            raise _after_failure(client, request, decided, done, exc)
+        done.append(step)
+
+
+def _take(client, request, step):
+    resource, params = request.resource, request.params
+    if step.kind == Step.ENABLE:
         resource.mount.enable(client, params)
-        created_mount = True
-    try:
-        with vault_errors("write", path, field=resource.field_at_fault):
-            client.write_data(path, data=decided.payload)
-    except VaultModuleError:
-        if created_mount:
-            # Leave Vault as it was: the mount was only needed for this object.
-            resource.mount.disable(client, params)
-        raise
+    elif step.kind == Step.DISABLE:
+        resource.mount.disable(client, params)
+    elif step.kind == Step.DELETE:
+        with vault_errors("delete", step.path):
+            client.delete(step.path)
+    elif step.kind == Step.WRITE:
+        with vault_errors("write", step.path, field=resource.field_at_fault):
+            client.write_data(step.path, data=step.payload)
+    else:
+        with vault_errors(step.kind + " at", step.path, field=resource.field_at_fault):
+            client.write_data(step.path, data=step.payload or {})
+
+
+def _after_failure(client, request, decided, done, exc):
+    """Undo what this call created among the ``done`` steps (newest first); say what is left."""
+    undone, kept = [], []
+    for step in reversed(done):
+        if step.kind == Step.ENABLE:
+            request.resource.mount.disable(client, request.params)
+            undone.append(step)
+        elif step.kind == Step.WRITE and decided.action == "create":
+            with vault_errors("remove the half-made object at", step.path):
+                client.delete(step.path)
+            undone.append(step)
+        else:
+            kept.append(step)
+    if all(step.kind == Step.ENABLE for step in done):
+        # Nothing, or only the mount this object needed, was made: Vault is as it was.
+        return exc
+    parts = [exc.message]
+    if undone:
+        parts.append("Undone, so Vault is as before: %s" % ", ".join("%s %s" % (s.kind, s.path) for s in undone))
+    if kept:
+        parts.append("Already done: %s" % ", ".join("%s %s" % (s.kind, s.path) for s in reversed(kept)))
+    parts.extend(step.rerun_hint for step in decided.steps if step.rerun_hint)
+    return VaultModuleError(". ".join(parts), path=exc.path, field=exc.field, changed=True)

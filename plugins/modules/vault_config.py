@@ -140,6 +140,10 @@ objects:
       description: The options that differ.
       type: list
       elements: str
+    steps:
+      description: The requests sent (or, in check mode, to be sent) for the object, as M(dynamic_secrets.vault.vault_db_connection) returns them.
+      type: list
+      elements: dict
     pruned:
       description: Present and true for objects O(prune) deletes.
       type: bool

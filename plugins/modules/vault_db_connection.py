@@ -141,6 +141,16 @@ path:
   returned: always
   type: str
   sample: database/config/appdb
+steps:
+  description:
+    - Every request the task sends (or, in check mode, would send), in order. A step is
+      C(enable mount), C(write), C(delete), C(disable mount) or C(rotate root); a C(write) names the
+      write-only options whose values it sends (never the values). Empty when nothing changes.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {step: write, path: database/roles/webapp-readonly, sends_write_only: []}
 action:
   description: What the task did or, in check mode, would do.
   returned: always
@@ -158,7 +168,8 @@ from ansible_collections.dynamic_secrets.vault.plugins.module_utils._resources i
 
 
 def main():
-    run_resource(DB_CONNECTION)
+    run_resource(DB_CONNECTION, report=lambda result: dict(
+        root_rotated=any(step["step"] == "rotate root" for step in result["steps"])))
 
 
 if __name__ == "__main__":

@@ -99,6 +99,16 @@ path:
   returned: always
   type: str
   sample: database/roles/webapp-readonly
+steps:
+  description:
+    - Every request the task sends (or, in check mode, would send), in order. A step is
+      C(enable mount), C(write), C(delete), C(disable mount) or C(rotate root); a C(write) names the
+      write-only options whose values it sends (never the values). Empty when nothing changes.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {step: write, path: database/roles/webapp-readonly, sends_write_only: []}
 action:
   description: What the task did or, in check mode, would do.
   returned: always

@@ -312,8 +312,8 @@ def test_servers_listen_on_loopback_only(deployment: Deployment) -> None:
     """Both servers bind 127.0.0.1 only (PostgreSQL's listen_addresses, Vault's listener)."""
     [(listen,)] = deployment.superuser_query("SHOW listen_addresses")
     assert listen == "127.0.0.1"
-    args = (deployment.home / "vault" / "server.args").read_text()
-    assert f"-dev-listen-address=127.0.0.1:{deployment.vault_port}" in args
+    args = Path(f"/proc/{deployment.vault_pid()}/cmdline").read_bytes().split(b"\0")
+    assert f"-dev-listen-address=127.0.0.1:{deployment.vault_port}".encode() in args
 
 
 def test_state_absent_stops_both_servers(deployment: Deployment) -> None:
