@@ -3,8 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Every Vault object type this collection manages, defined once.
 
-Each definition holds the module options (argument spec), the Vault path, the
-fields with their normalisers and read-back names, and the write-only fields.
+Each definition holds the Vault path and the fields: each field is one module option
+(its argument spec follows from its kind) with its normaliser, read-back name and
+write-only flag; the few options that are not fields (name, mount_point, state,
+update_* modes) are listed beside them.
 The modules in plugins/modules are thin wrappers around these definitions.
 """
 
@@ -17,6 +19,7 @@ from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state impor
 
 STATE = dict(type="str", default="present", choices=["present", "absent"])
 UPDATE_MODE = dict(type="str", default="on_create", no_log=False, choices=["on_create", "always"])
+CREDENTIAL_TYPE = dict(choices=["password", "rsa_private_key", "client_certificate"])
 
 
 def _db_path(kind):
@@ -78,31 +81,20 @@ DB_CONNECTION = Resource(
     options=dict(
         name=dict(type="str", required=True),
         mount_point=dict(type="str", default="database"),
-        plugin_name=dict(type="str", default="postgresql-database-plugin"),
-        connection_url=dict(type="str"),
-        username=dict(type="str"),
-        password=dict(type="str", no_log=True),
         update_password=UPDATE_MODE,
-        allowed_roles=dict(type="list", elements="str"),
-        verify_connection=dict(type="bool", default=True),
-        password_authentication=dict(type="str", no_log=False, choices=["password", "scram-sha-256"]),
-        username_template=dict(type="str"),
-        max_open_connections=dict(type="int"),
-        max_idle_connections=dict(type="int"),
-        max_connection_lifetime=dict(type="raw"),
-        root_rotation_statements=dict(type="list", elements="str"),
         rotate_root=dict(type="bool", default=False),
         state=STATE,
     ),
     fields=[
-        Field("plugin_name"),
+        Field("plugin_name", option=dict(default="postgresql-database-plugin")),
         # A password embedded in the URL is write-only: compared and shown masked.
         Field("connection_url", kind="url", raw_wire=True, read_path=_connection_details("connection_url")),
         Field("username", read_path=_connection_details("username")),
         Field("password", write_only=True, update_option="update_password"),
         Field("allowed_roles", kind="set"),
-        Field("verify_connection", kind="bool", compare=False),
-        Field("password_authentication", read_path=_connection_details("password_authentication")),
+        Field("verify_connection", kind="bool", option=dict(default=True), compare=False),
+        Field("password_authentication", option=dict(no_log=False, choices=["password", "scram-sha-256"]),
+              read_path=_connection_details("password_authentication")),
         Field("username_template", read_path=_connection_details("username_template")),
         Field("max_open_connections", kind="int", read_path=_connection_details("max_open_connections")),
         Field("max_idle_connections", kind="int", read_path=_connection_details("max_idle_connections")),
@@ -132,14 +124,6 @@ DB_ROLE = Resource(
     options=dict(
         name=dict(type="str", required=True),
         mount_point=dict(type="str", default="database"),
-        db_name=dict(type="str"),
-        creation_statements=dict(type="list", elements="str"),
-        revocation_statements=dict(type="list", elements="str"),
-        rollback_statements=dict(type="list", elements="str"),
-        renew_statements=dict(type="list", elements="str"),
-        default_ttl=dict(type="raw"),
-        max_ttl=dict(type="raw"),
-        credential_type=dict(type="str", choices=["password", "rsa_private_key", "client_certificate"]),
         state=STATE,
     ),
     fields=[
@@ -150,7 +134,7 @@ DB_ROLE = Resource(
         Field("renew_statements", kind="statements"),
         Field("default_ttl", kind="ttl"),
         Field("max_ttl", kind="ttl"),
-        Field("credential_type"),
+        Field("credential_type", option=CREDENTIAL_TYPE),
     ],
 )
 
@@ -174,11 +158,6 @@ DB_STATIC_ROLE = Resource(
     options=dict(
         name=dict(type="str", required=True),
         mount_point=dict(type="str", default="database"),
-        db_name=dict(type="str"),
-        username=dict(type="str"),
-        rotation_period=dict(type="raw"),
-        rotation_statements=dict(type="list", elements="str"),
-        credential_type=dict(type="str", choices=["password", "rsa_private_key", "client_certificate"]),
         state=STATE,
     ),
     fields=[
@@ -186,7 +165,7 @@ DB_STATIC_ROLE = Resource(
         Field("username"),
         Field("rotation_period", kind="ttl"),
         Field("rotation_statements", kind="statements"),
-        Field("credential_type"),
+        Field("credential_type", option=CREDENTIAL_TYPE),
     ],
 )
 
@@ -230,7 +209,6 @@ POLICY = Resource(
     required_if=[("state", "present", ("policy",))],
     options=dict(
         name=dict(type="str", required=True),
-        policy=dict(type="str"),
         state=STATE,
     ),
     fields=[Field("policy", kind="text", raw_wire=True)],
@@ -248,14 +226,7 @@ K8S_AUTH = Resource(
                  ("host", "kubernetes_host")),
     options=dict(
         mount_point=dict(type="str", default="kubernetes"),
-        kubernetes_host=dict(type="str"),
-        kubernetes_ca_cert=dict(type="str"),
-        token_reviewer_jwt=dict(type="str", no_log=True),
         update_token_reviewer_jwt=UPDATE_MODE,
-        issuer=dict(type="str"),
-        disable_iss_validation=dict(type="bool"),
-        disable_local_ca_jwt=dict(type="bool"),
-        pem_keys=dict(type="list", elements="str", no_log=False),
         state=STATE,
     ),
     fields=[
@@ -266,7 +237,7 @@ K8S_AUTH = Resource(
         Field("issuer"),
         Field("disable_iss_validation", kind="bool"),
         Field("disable_local_ca_jwt", kind="bool"),
-        Field("pem_keys", kind="list"),
+        Field("pem_keys", kind="list", option=dict(no_log=False)),
     ],
 )
 
@@ -281,22 +252,15 @@ K8S_AUTH_ROLE = Resource(
     options=dict(
         name=dict(type="str", required=True),
         mount_point=dict(type="str", default="kubernetes"),
-        bound_service_account_names=dict(type="list", elements="str"),
-        bound_service_account_namespaces=dict(type="list", elements="str"),
-        audience=dict(type="str"),
-        alias_name_source=dict(type="str", choices=["serviceaccount_uid", "serviceaccount_name"]),
-        token_policies=dict(type="list", elements="str", no_log=False, aliases=["policies"]),
-        token_ttl=dict(type="raw", no_log=False, aliases=["ttl"]),
-        token_max_ttl=dict(type="raw", no_log=False),
         state=STATE,
     ),
     fields=[
         Field("bound_service_account_names", kind="set"),
         Field("bound_service_account_namespaces", kind="set"),
         Field("audience"),
-        Field("alias_name_source"),
-        Field("token_policies", kind="set"),
-        Field("token_ttl", kind="ttl"),
-        Field("token_max_ttl", kind="ttl"),
+        Field("alias_name_source", option=dict(choices=["serviceaccount_uid", "serviceaccount_name"])),
+        Field("token_policies", kind="set", option=dict(no_log=False, aliases=["policies"])),
+        Field("token_ttl", kind="ttl", option=dict(no_log=False, aliases=["ttl"])),
+        Field("token_max_ttl", kind="ttl", option=dict(no_log=False)),
     ],
 )

@@ -29,11 +29,22 @@ ON_CREATE = "on_create"
 ALWAYS = "always"
 
 
+# The module option (argument spec) each kind of field is, unless the field says more.
+OPTION_OF_KIND = {
+    "str": dict(type="str"), "text": dict(type="str"), "url": dict(type="str"),
+    "bool": dict(type="bool"), "int": dict(type="int"), "ttl": dict(type="raw"),
+    "list": dict(type="list", elements="str"), "set": dict(type="list", elements="str"),
+    "statements": dict(type="list", elements="str"),
+}
+
+
 class Field(object):
-    """One option of a Vault object.
+    """One option of a Vault object: its module option and how Vault stores it.
 
     name          module option name
-    kind          normaliser: str, bool, int, ttl, list, set, statements, text
+    kind          normaliser: str, bool, int, ttl, list, set, statements, text, url
+    option        argument spec entries beyond what ``kind`` implies (default, choices,
+                  aliases, no_log); write-only fields are no_log
     read_path     keys to the value in the read response (default: ``(name,)``)
     write_only    never returned by Vault (passwords, JWTs); masked in diff
     update_option module option (on_create | always) saying when to resend it
@@ -42,10 +53,13 @@ class Field(object):
     raw_wire      send the user's own value instead of the normalised one
     """
 
-    def __init__(self, name, kind="str", read_path=None, write_only=False,
+    def __init__(self, name, kind="str", option=None, read_path=None, write_only=False,
                  update_option=None, set_flag=None, compare=True, raw_wire=False):
         self.name = name
         self.kind = kind
+        self.option = dict(OPTION_OF_KIND[kind], **(option or {}))
+        if write_only:
+            self.option["no_log"] = True
         self.read_path = tuple(read_path or (name,))
         self.write_only = write_only
         self.update_option = update_option
@@ -119,8 +133,9 @@ class Resource(object):
     """One kind of Vault object.
 
     path            callable(params) -> Vault path of the object
-    fields          list of Field
-    options         the module's own argument spec (common options are added)
+    fields          list of Field (each is a module option too)
+    options         the module options that are not fields (name, mount_point, state...);
+                    ``self.options`` is the whole argument spec (common options are added)
     mount           Mount to enable when absent, or None
     merge_on_write  True when Vault keeps stored values a write leaves out;
                     False when a write replaces the object (then every value
@@ -141,7 +156,8 @@ class Resource(object):
         self.required_if = list(required_if)
         self.then = then
         self.absent_disables_mount = absent_disables_mount
-        self.options = options
+        self.options = dict(options)
+        self.options.update((field.name, field.option) for field in fields)
         self.path = path
         self.fields = fields
         self.mount = mount
