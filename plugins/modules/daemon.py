@@ -164,15 +164,16 @@ IN_POD = (
 )
 
 
-def start_time(pid):
-    """The kernel's start time of ``pid`` (clock ticks since boot), or None when it is gone or a zombie."""
+def start_time(pid, zombies=False):
+    """The kernel's start time of ``pid`` (clock ticks since boot); None when it is gone, or
+    (unless ``zombies``) has exited and waits to be reaped."""
     try:
         with open("/proc/%d/stat" % pid) as handle:
             stat = handle.read()
     except (IOError, OSError):
         return None
     fields = stat[stat.rindex(")") + 2:].split()
-    if fields[0] in ("Z", "X"):
+    if fields[0] in ("Z", "X") and not zombies:
         return None
     return int(fields[19])
 
@@ -216,16 +217,24 @@ class Process(object):
     def stop(self, timeout):
         record = self.live()
         if record is not None:
-            pid = record["pid"]
+            pid, started = record["pid"], record["start_time"]
             os.kill(pid, signal.SIGTERM)
-            deadline = time.time() + timeout
-            while start_time(pid) == record["start_time"] and time.time() < deadline:
-                time.sleep(0.1)
-            if start_time(pid) == record["start_time"]:
+            if not _gone(pid, started, timeout):
                 os.kill(pid, signal.SIGKILL)
-                while start_time(pid) == record["start_time"]:
-                    time.sleep(0.1)
+                _gone(pid, started, None)
+            # Until its parent (init) reaps it, an exited process still shows in /proc: wait a little.
+            _gone(pid, started, 5, zombies=True)
         self.forget()
+
+
+def _gone(pid, started, timeout, zombies=False):
+    """Wait until ``pid`` (started at ``started``) is gone; False when ``timeout`` passed first."""
+    deadline = None if timeout is None else time.time() + timeout
+    while start_time(pid, zombies) == started:
+        if deadline is not None and time.time() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def fingerprint(params):

@@ -143,14 +143,15 @@ path:
   sample: database/config/appdb
 steps:
   description:
-    - Every request the task sends (or, in check mode, would send), in order. A step is
-      C(enable mount), C(write), C(delete), C(disable mount) or C(rotate root); a C(write) names the
-      write-only options whose values it sends (never the values). Empty when nothing changes.
+    - The requests sent (in check mode, to be sent), in order; empty when nothing changes.
+    - C(step) is C(enable mount), C(write), C(delete) or C(rotate root); a C(write) lists in
+      C(sends_write_only) the write-only options whose values it sends (never the values).
   returned: always
   type: list
   elements: dict
   sample:
-    - {step: write, path: database/roles/webapp-readonly, sends_write_only: []}
+    - {step: write, path: database/config/appdb, sends_write_only: [password]}
+    - {step: rotate root, path: database/rotate-root/appdb}
 action:
   description: What the task did or, in check mode, would do.
   returned: always

@@ -100,15 +100,10 @@ path:
   type: str
   sample: database/roles/webapp-readonly
 steps:
-  description:
-    - Every request the task sends (or, in check mode, would send), in order. A step is
-      C(enable mount), C(write), C(delete), C(disable mount) or C(rotate root); a C(write) names the
-      write-only options whose values it sends (never the values). Empty when nothing changes.
+  description: The requests sent (in check mode, to be sent), in order, as in M(dynamic_secrets.vault.vault_db_connection).
   returned: always
   type: list
   elements: dict
-  sample:
-    - {step: write, path: database/roles/webapp-readonly, sends_write_only: []}
 action:
   description: What the task did or, in check mode, would do.
   returned: always
