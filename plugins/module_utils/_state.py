@@ -43,6 +43,7 @@ class Field(object):
 
     name          module option name
     kind          normaliser: str, bool, int, ttl, list, set, statements, text, url
+    description   the option's documentation (a string or a list of paragraphs)
     option        argument spec entries beyond what ``kind`` implies (default, choices,
                   aliases, no_log); write-only fields are no_log
     read_path     keys to the value in the read response (default: ``(name,)``)
@@ -54,10 +55,11 @@ class Field(object):
     """
 
     def __init__(self, name, kind="str", option=None, read_path=None, write_only=False,
-                 update_option=None, set_flag=None, compare=True, raw_wire=False):
+                 update_option=None, set_flag=None, compare=True, raw_wire=False, description=""):
         self.name = name
         self.kind = kind
         self.option = dict(OPTION_OF_KIND[kind], **(option or {}))
+        self.description = description
         if write_only:
             self.option["no_log"] = True
         self.read_path = tuple(read_path or (name,))
@@ -134,8 +136,10 @@ class Resource(object):
 
     path            callable(params) -> Vault path of the object
     fields          list of Field (each is a module option too)
-    options         the module options that are not fields (name, mount_point, state...);
-                    ``self.options`` is the whole argument spec (common options are added)
+    options         the module options that are not fields (name, mount_point, state...),
+                    argument spec entries plus their ``description``; ``self.options`` is the
+                    whole argument spec (the module adds the connection options) and
+                    ``documentation()`` the options' documentation: each option is written once
     mount           Mount to enable when absent, or None
     merge_on_write  True when Vault keeps stored values a write leaves out;
                     False when a write replaces the object (then every value
@@ -156,7 +160,10 @@ class Resource(object):
         self.required_if = list(required_if)
         self.then = then
         self.absent_disables_mount = absent_disables_mount
-        self.options = dict(options)
+        self.descriptions = dict((name, spec.get("description", "")) for name, spec in options.items())
+        self.descriptions.update((field.name, field.description) for field in fields)
+        self.options = dict((name, dict((k, v) for k, v in spec.items() if k != "description"))
+                            for name, spec in options.items())
         self.options.update((field.name, field.option) for field in fields)
         self.path = path
         self.fields = fields
@@ -164,6 +171,19 @@ class Resource(object):
         self.merge_on_write = merge_on_write
         self.error_hints = tuple(error_hints)
         self._validate = validate
+
+    def documentation(self):
+        """The ``options`` of the module's documentation, from the same definitions as the argument spec."""
+        docs = {}
+        for name, spec in self.options.items():
+            doc = dict(description=self.descriptions[name], type=spec.get("type", "str"))
+            for key in ("elements", "default", "choices", "aliases"):
+                if spec.get(key) is not None:
+                    doc[key] = spec[key]
+            if spec.get("required"):
+                doc["required"] = True
+            docs[name] = doc
+        return docs
 
     def field_at_fault(self, message):
         """The option a Vault error message is about, or None when it names none.

@@ -19,53 +19,9 @@ description:
 author:
   - dynamic_secrets.vault maintainers (@dynamic-secrets)
 extends_documentation_fragment:
+  - dynamic_secrets.vault.resources.db_role
   - dynamic_secrets.vault.connection
   - dynamic_secrets.vault.connection.attributes
-options:
-  name:
-    description: Role name, the last part of C(<mount_point>/roles/<name>).
-    type: str
-    required: true
-  mount_point:
-    description: Where the database secrets engine is mounted.
-    type: str
-    default: database
-  db_name:
-    description: Name of the connection (M(dynamic_secrets.vault.vault_db_connection)) this role uses.
-    type: str
-  creation_statements:
-    description:
-      - SQL run to create the login. Vault fills C({{name}}), C({{password}}) and C({{expiration}});
-        protect them from Jinja with C(!unsafe) or C({% raw %}).
-    type: list
-    elements: str
-  revocation_statements:
-    description: SQL run when the lease is revoked or expires.
-    type: list
-    elements: str
-  rollback_statements:
-    description: SQL run when creation fails half way.
-    type: list
-    elements: str
-  renew_statements:
-    description: SQL run when the lease is renewed.
-    type: list
-    elements: str
-  default_ttl:
-    description: Lease TTL of issued credentials, seconds or a duration string such as V(1h).
-    type: raw
-  max_ttl:
-    description: Longest a lease can be renewed to, seconds or a duration string such as V(24h).
-    type: raw
-  credential_type:
-    description: Kind of credential the role issues.
-    type: str
-    choices: [password, rsa_private_key, client_certificate]
-  state:
-    description: V(present) creates or updates the role, V(absent) deletes it.
-    type: str
-    choices: [present, absent]
-    default: present
 """
 
 EXAMPLES = r"""

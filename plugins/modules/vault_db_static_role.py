@@ -23,43 +23,9 @@ description:
 author:
   - dynamic_secrets.vault maintainers (@dynamic-secrets)
 extends_documentation_fragment:
+  - dynamic_secrets.vault.resources.db_static_role
   - dynamic_secrets.vault.connection
   - dynamic_secrets.vault.connection.attributes
-options:
-  name:
-    description: Static role name, the last part of C(<mount_point>/static-roles/<name>).
-    type: str
-    required: true
-  mount_point:
-    description: Where the database secrets engine is mounted.
-    type: str
-    default: database
-  db_name:
-    description: Name of the connection (M(dynamic_secrets.vault.vault_db_connection)) this role uses.
-    type: str
-  username:
-    description:
-      - The existing database login whose password Vault manages. Vault refuses to change it on an
-        existing role; delete the role first.
-    type: str
-  rotation_period:
-    description: How often Vault rotates the password, seconds or a duration such as V(24h); at least 5 seconds.
-    type: raw
-  rotation_statements:
-    description:
-      - SQL run to set the new password. Vault fills C({{name}}) and C({{password}}); protect them from
-        Jinja with C(!unsafe) or C({% raw %}). Empty means the plugin's default (C(ALTER ROLE ... PASSWORD)).
-    type: list
-    elements: str
-  credential_type:
-    description: Kind of credential Vault manages.
-    type: str
-    choices: [password, rsa_private_key, client_certificate]
-  state:
-    description: V(present) creates or updates the role, V(absent) deletes it (the database login stays).
-    type: str
-    choices: [present, absent]
-    default: present
 notes:
   - Vault requires the admin login of the connection to be allowed to change the login's password
     (on PostgreSQL 15, CREATEROLE is enough for a login that is not a superuser).

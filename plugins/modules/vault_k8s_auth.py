@@ -21,56 +21,9 @@ description:
 author:
   - dynamic_secrets.vault maintainers (@dynamic-secrets)
 extends_documentation_fragment:
+  - dynamic_secrets.vault.resources.k8s_auth
   - dynamic_secrets.vault.connection
   - dynamic_secrets.vault.connection.attributes
-options:
-  mount_point:
-    description: Where the kubernetes auth method is (or will be) enabled.
-    type: str
-    default: kubernetes
-  kubernetes_host:
-    description: URL of the Kubernetes API server as Vault reaches it. Required with O(state=present).
-    type: str
-  kubernetes_ca_cert:
-    description: PEM CA certificate of the API server. Compared ignoring line endings and trailing blanks.
-    type: str
-  token_reviewer_jwt:
-    description:
-      - Token of a dedicated reviewer ServiceAccount bound to C(system:auth-delegator). Vault never
-        returns it, only whether one is stored, so it is write-only.
-      - Because Vault replaces the whole configuration on each write, the JWT you give is sent with every
-        write this module makes; otherwise Vault would forget it.
-      - C(changed) reports it only when Vault holds no JWT or with O(update_token_reviewer_jwt=always).
-    type: str
-  update_token_reviewer_jwt:
-    description:
-      - V(on_create) writes O(token_reviewer_jwt) when the configuration is created, when Vault holds no
-        JWT, or together with any other change. A new JWT alone does not report a change.
-      - V(always) writes it on every run (always C(changed=true)).
-    type: str
-    choices: [on_create, always]
-    default: on_create
-  issuer:
-    description: Expected C(iss) of ServiceAccount tokens, from the cluster's C(/.well-known/openid-configuration).
-    type: str
-  disable_iss_validation:
-    description: Skip the issuer check (deprecated by Vault; prefer setting O(issuer)).
-    type: bool
-  disable_local_ca_jwt:
-    description:
-      - Do not fall back to the CA certificate and token of the ServiceAccount of the pod Vault runs in.
-        Set it when Vault runs outside the cluster it authenticates.
-    type: bool
-  pem_keys:
-    description: PEM public keys used to verify tokens without asking the TokenReview API.
-    type: list
-    elements: str
-  state:
-    description: V(present) configures the method, V(absent) disables the whole auth method at O(mount_point)
-      (with its roles).
-    type: str
-    choices: [present, absent]
-    default: present
 """
 
 EXAMPLES = r"""

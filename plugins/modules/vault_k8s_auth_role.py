@@ -17,49 +17,9 @@ description:
 author:
   - dynamic_secrets.vault maintainers (@dynamic-secrets)
 extends_documentation_fragment:
+  - dynamic_secrets.vault.resources.k8s_auth_role
   - dynamic_secrets.vault.connection
   - dynamic_secrets.vault.connection.attributes
-options:
-  name:
-    description: Role name; pods log in with it.
-    type: str
-    required: true
-  mount_point:
-    description: Where the kubernetes auth method is enabled.
-    type: str
-    default: kubernetes
-  bound_service_account_names:
-    description: ServiceAccount names allowed to log in. Required with O(state=present).
-    type: list
-    elements: str
-  bound_service_account_namespaces:
-    description: Namespaces those ServiceAccounts may live in. Required with O(state=present).
-    type: list
-    elements: str
-  audience:
-    description: Required C(aud) claim of the ServiceAccount token.
-    type: str
-  alias_name_source:
-    description: What the identity alias is named after.
-    type: str
-    choices: [serviceaccount_uid, serviceaccount_name]
-  token_policies:
-    description: Policies of the tokens this role issues.
-    type: list
-    elements: str
-    aliases: [policies]
-  token_ttl:
-    description: TTL of issued tokens, seconds or a duration string such as V(24h).
-    type: raw
-    aliases: [ttl]
-  token_max_ttl:
-    description: Maximum TTL of issued tokens.
-    type: raw
-  state:
-    description: V(present) creates or updates the role, V(absent) deletes it.
-    type: str
-    choices: [present, absent]
-    default: present
 """
 
 EXAMPLES = r"""

@@ -20,21 +20,9 @@ description:
 author:
   - dynamic_secrets.vault maintainers (@dynamic-secrets)
 extends_documentation_fragment:
+  - dynamic_secrets.vault.resources.policy
   - dynamic_secrets.vault.connection
   - dynamic_secrets.vault.connection.attributes
-options:
-  name:
-    description: Policy name.
-    type: str
-    required: true
-  policy:
-    description: The policy in HCL (or JSON). Required with O(state=present).
-    type: str
-  state:
-    description: V(present) creates or updates the policy, V(absent) deletes it.
-    type: str
-    choices: [present, absent]
-    default: present
 """
 
 EXAMPLES = r"""

@@ -1,12 +1,17 @@
-"""The lookup and filter plugins the roles share: state directory and kubeconfig parsing."""
+"""The lookup, filter and doc fragment plugins: state directory, kubeconfig parsing, resource option docs."""
 
+import ast
 import base64
+from pathlib import Path
 
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.dynamic_secrets.vault.plugins.doc_fragments.resources import ModuleDocFragment
 from ansible_collections.dynamic_secrets.vault.plugins.filter.kubeconfig import kubeconfig_cluster
 from ansible_collections.dynamic_secrets.vault.plugins.lookup.local_dir import local_dir
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils import _resources
 
 KUBECONFIG = """
 apiVersion: v1
@@ -58,3 +63,25 @@ def test_kubeconfig_cluster_of_an_unknown_context_is_empty():
 def test_kubeconfig_cluster_refuses_what_is_no_kubeconfig(bad):
     with pytest.raises(AnsibleFilterError, match="kubeconfig"):
         kubeconfig_cluster(bad)
+
+
+@pytest.mark.parametrize("module, fragment", [
+    ("vault_db_connection", "DB_CONNECTION"), ("vault_db_role", "DB_ROLE"),
+    ("vault_db_static_role", "DB_STATIC_ROLE"), ("vault_policy", "POLICY"),
+    ("vault_k8s_auth", "K8S_AUTH"), ("vault_k8s_auth_role", "K8S_AUTH_ROLE")])
+def test_a_resource_module_documents_its_options_from_the_resource_definition(module, fragment):
+    """Each option is written once: its argument spec and its documentation come from one Field."""
+    source = Path(__file__).resolve().parents[2].joinpath("plugins", "modules", module + ".py").read_text()
+    documentation = [node.value.value for node in ast.parse(source).body
+                     if isinstance(node, ast.Assign) and node.targets[0].id == "DOCUMENTATION"][0]
+    doc = yaml.safe_load(documentation)
+    assert "options" not in doc
+    assert "dynamic_secrets.vault.resources.%s" % fragment.lower() in doc["extends_documentation_fragment"]
+    resource = getattr(_resources, fragment)
+    options = yaml.safe_load(getattr(ModuleDocFragment, fragment))["options"]
+    assert set(options) == set(resource.options)
+    for name, spec in resource.options.items():
+        assert options[name]["description"], name
+        assert options[name]["type"] == spec.get("type", "str")
+        assert options[name].get("default") == spec.get("default")
+        assert options[name].get("choices") == spec.get("choices")
