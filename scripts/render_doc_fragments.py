@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Write plugins/doc_fragments/resources.py from the resource definitions.
 
 Each option of a per-object module is written once, as a field of its resource in
