@@ -31,6 +31,7 @@ from ansible_collections.dynamic_secrets.vault.plugins.module_utils._resources i
 )
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import (
     Request,
+    Step,
     execute,
     list_keys,
     plan,
@@ -229,7 +230,7 @@ def converge_document(client, document, mounts, items, check_mode=False, want_di
         if action != "none" and not check_mode:
             _apply(written, mount.path, lambda m=mount: m.mount.enable(client, m.params))
         entry = dict(path=mount.path, kind=mount.kind, action=action, changed_fields=[],
-                     steps=[] if action == "none" else [dict(step="enable mount", path=mount.path)])
+                     steps=[] if action == "none" else [Step(Step.ENABLE, mount.path).describe()])
         if want_diff:
             entry["diff"] = dict(before={"mount": None if action != "none" else mount.params["mount_point"] + "/"},
                                  after={"mount": mount.params["mount_point"] + "/"})

@@ -327,12 +327,6 @@ class Plan(object):
         write = self.step(Step.WRITE)
         return write.payload if write else None
 
-    @property
-    def sends(self):
-        """The write-only values (option names) this plan sends to Vault."""
-        write = self.step(Step.WRITE)
-        return write.sends if write else []
-
 
 def plan(request, stored, mount_present=True):
     """Compare the user's wish with the stored object; decide every step to take."""

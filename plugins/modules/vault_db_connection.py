@@ -87,11 +87,12 @@ root_rotated:
 
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._module import run_resource
 from ansible_collections.dynamic_secrets.vault.plugins.module_utils._resources import DB_CONNECTION
+from ansible_collections.dynamic_secrets.vault.plugins.module_utils._state import Step
 
 
 def main():
     run_resource(DB_CONNECTION, report=lambda result: dict(
-        root_rotated=any(step["step"] == "rotate root" for step in result["steps"])))
+        root_rotated=any(step["step"] == Step.ROTATE for step in result["steps"])))
 
 
 if __name__ == "__main__":
